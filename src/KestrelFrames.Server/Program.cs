@@ -1,0 +1,22 @@
+using KestrelFrames.Hosting;
+using Microsoft.Extensions.Options;
+
+try
+{
+    // Content root is the binary's folder, where appsettings.json is copied, also under `dotnet run`.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    builder.AddFrameServer();
+    var app = builder.Build();
+    app.MapFrameOperations();
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
+{
+    // A configuration mistake is the operator's to fix: one line naming the key, not a stack trace.
+    Console.Error.WriteLine($"kestrelframes: configuration error: {ex.Message}");
+    return 2;
+}
+
+/// <summary>The server's entry point; public so that tests can host it with WebApplicationFactory.</summary>
+public partial class Program;

@@ -1,0 +1,31 @@
+using KestrelFrames.Observability;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Prometheus;
+
+namespace KestrelFrames.Hosting;
+
+/// <summary>Maps the HTTP operations endpoints. The Frames endpoint never speaks HTTP, so these answer only on the HTTP endpoints.</summary>
+public static class FrameOperationsEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c>, <c>/health</c> and <c>/metrics</c>.</summary>
+    public static IEndpointRouteBuilder MapFrameOperations(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapHealthChecks("/health/live", HealthOptions(FrameHealthTags.Live));
+        endpoints.MapHealthChecks("/health/ready", HealthOptions(FrameHealthTags.Ready));
+        endpoints.MapHealthChecks("/health", HealthOptions(FrameHealthTags.Ready));
+
+        FrameMetrics metrics = endpoints.ServiceProvider.GetRequiredService<FrameMetrics>();
+        endpoints.MapMetrics("/metrics", metrics.Registry);
+        return endpoints;
+    }
+
+    private static HealthCheckOptions HealthOptions(string tag) => new()
+    {
+        Predicate = registration => registration.Tags.Contains(tag),
+        ResponseWriter = HealthResponseWriter.WriteAsync,
+    };
+}

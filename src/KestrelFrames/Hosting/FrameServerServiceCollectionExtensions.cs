@@ -1,0 +1,46 @@
+using KestrelFrames.Connections;
+using KestrelFrames.Observability;
+using KestrelFrames.Processing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace KestrelFrames.Hosting;
+
+/// <summary>Registers the frame server's services.</summary>
+public static class FrameServerServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the worker pool, the connection handler, metrics and health checks, with <see cref="FrameServerOptions"/>
+    /// bound from <paramref name="configuration"/>'s <c>Frames</c> section and validated at start. A handler
+    /// registered as <see cref="IFrameHandler"/> before this call replaces the default echo handler.
+    /// </summary>
+    public static IServiceCollection AddFrameServer(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<FrameServerOptions>()
+            .Bind(configuration.GetSection(FrameServerOptions.SectionName))
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FrameServerOptions>, FrameServerOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IFrameHandler, EchoFrameHandler>();
+        services.TryAddSingleton<FrameMetrics>();
+        services.TryAddSingleton<FrameServerState>();
+        services.TryAddSingleton<FrameEndpoints>();
+        services.TryAddSingleton<FrameServices>();
+        services.TryAddSingleton<FrameConnectionHandler>();
+        services.TryAddSingleton<WorkerPool>();
+
+        // Hosted services stop in reverse order and Kestrel's is registered after these, so Kestrel drains every
+        // connection before the pool stops: no request can be stranded in the queue.
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerPool>());
+        services.AddHostedService<FrameServerLifecycle>();
+
+        services.AddHealthChecks()
+            .AddCheck<WorkerPoolHealthCheck>("worker_pool", tags: [FrameHealthTags.Live, FrameHealthTags.Ready])
+            .AddCheck<FrameListenerHealthCheck>("frames_listener", tags: [FrameHealthTags.Ready]);
+        return services;
+    }
+}

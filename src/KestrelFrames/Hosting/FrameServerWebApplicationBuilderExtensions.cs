@@ -1,0 +1,37 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace KestrelFrames.Hosting;
+
+/// <summary>Wires the frame server into a <see cref="WebApplicationBuilder"/>.</summary>
+public static class FrameServerWebApplicationBuilderExtensions
+{
+    /// <summary>The Kestrel endpoint, under <c>Kestrel:Endpoints</c>, that speaks the frame protocol.</summary>
+    public const string FramesEndpointName = "Frames";
+
+    /// <summary>
+    /// Adds the frame server's services and binds Kestrel from the <c>Kestrel</c> configuration section: the
+    /// endpoint named <c>Frames</c> speaks the frame protocol, every other endpoint (<c>Http</c>) serves HTTP.
+    /// </summary>
+    public static WebApplicationBuilder AddFrameServer(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddFrameServer(builder.Configuration);
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            IConfigurationSection kestrelSection = context.Configuration.GetSection("Kestrel");
+            if (string.IsNullOrEmpty(kestrelSection[$"Endpoints:{FramesEndpointName}:Url"]))
+            {
+                throw new InvalidOperationException(
+                    $"Kestrel:Endpoints:{FramesEndpointName}:Url is not set: the frame protocol has no endpoint (e.g. http://0.0.0.0:9000).");
+            }
+
+            // Configure(section) must get the real section: the argument-less overload reads an empty one,
+            // and the named endpoints are then never found.
+            kestrel.Configure(kestrelSection)
+                .Endpoint(FramesEndpointName, endpoint => endpoint.ListenOptions.UseFrames());
+        });
+        return builder;
+    }
+}

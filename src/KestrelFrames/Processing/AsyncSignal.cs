@@ -1,0 +1,73 @@
+using System.Threading.Tasks.Sources;
+
+namespace KestrelFrames.Processing;
+
+/// <summary>
+/// An auto-reset event for exactly one waiter and any number of setters, reusable without allocating:
+/// a <see cref="Set"/> with nobody waiting is remembered and completes the next <see cref="WaitAsync"/> at once.
+/// </summary>
+internal sealed class AsyncSignal : IValueTaskSource
+{
+    private const int Idle = 0;
+    private const int Signaled = 1;
+    private const int Waiting = 2;
+
+    // Continuations run on the thread pool: the setter is often a worker or the connection's other loop,
+    // and must not run the waiter's code on its own stack.
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private int _state;
+
+    public ValueTask WaitAsync()
+    {
+        if (Interlocked.CompareExchange(ref _state, Idle, Signaled) == Signaled)
+        {
+            return default;
+        }
+
+        // Reset before publishing Waiting, so a Set that sees Waiting completes this version.
+        _core.Reset();
+        if (Interlocked.CompareExchange(ref _state, Waiting, Idle) == Idle)
+        {
+            return new ValueTask(this, _core.Version);
+        }
+
+        // A Set landed between the two exchanges: consume it.
+        Volatile.Write(ref _state, Idle);
+        return default;
+    }
+
+    public void Set()
+    {
+        while (true)
+        {
+            int state = Volatile.Read(ref _state);
+            if (state == Signaled)
+            {
+                return;
+            }
+
+            if (state == Idle)
+            {
+                if (Interlocked.CompareExchange(ref _state, Signaled, Idle) == Idle)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
+            {
+                _core.SetResult(true);
+                return;
+            }
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _core.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+}

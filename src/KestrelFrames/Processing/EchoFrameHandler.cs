@@ -1,0 +1,15 @@
+using System.Buffers;
+
+namespace KestrelFrames.Processing;
+
+/// <summary>The default handler: answers each request with its own payload, byte for byte.</summary>
+public sealed class EchoFrameHandler : IFrameHandler
+{
+    /// <inheritdoc />
+    public ValueTask HandleAsync(FrameContext frame, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        frame.Response.Write(frame.Request.Span);
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,23 @@
+using System.Buffers;
+using System.Net;
+
+namespace KestrelFrames.Processing;
+
+/// <summary>
+/// One request as a handler sees it. The server reuses the instance for later requests of the same connection,
+/// so nothing here may be kept after <see cref="IFrameHandler.HandleAsync"/> completes.
+/// </summary>
+public abstract class FrameContext
+{
+    /// <summary>The request payload.</summary>
+    public abstract ReadOnlyMemory<byte> Request { get; }
+
+    /// <summary>Where the handler writes the answer's payload; writing nothing answers with an empty frame.</summary>
+    public abstract IBufferWriter<byte> Response { get; }
+
+    /// <summary>The transport's id of the connection the request arrived on.</summary>
+    public abstract string ConnectionId { get; }
+
+    /// <summary>The client's address (from the PROXY protocol header where one was accepted).</summary>
+    public abstract EndPoint? RemoteEndPoint { get; }
+}

@@ -1,0 +1,70 @@
+using System.Buffers;
+
+namespace KestrelFrames.Processing;
+
+/// <summary>
+/// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, reused across the
+/// requests of one answer slot. <see cref="Reset"/> hands the array back so an idle connection holds none.
+/// </summary>
+internal sealed class PooledBufferWriter : IBufferWriter<byte>
+{
+    private const int MinimumSize = 256;
+    private byte[] _buffer = [];
+    private int _written;
+
+    public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
+
+    public int WrittenCount => _written;
+
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (_written + count > _buffer.Length)
+        {
+            throw new InvalidOperationException("Advanced past the end of the buffer.");
+        }
+
+        _written += count;
+    }
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        int start = Ensure(sizeHint);
+        return _buffer.AsMemory(start);
+    }
+
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        int start = Ensure(sizeHint);
+        return _buffer.AsSpan(start);
+    }
+
+    public void Reset()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+
+        _written = 0;
+    }
+
+    private int Ensure(int sizeHint)
+    {
+        int needed = _written + Math.Max(sizeHint, 1);
+        if (needed > _buffer.Length)
+        {
+            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(MinimumSize, _buffer.Length * 2)));
+            _buffer.AsSpan(0, _written).CopyTo(larger);
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = larger;
+        }
+
+        return _written;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using KestrelFrames.Protocol;
+
+namespace KestrelFrames.Tests.Infrastructure;
+
+/// <summary>A deliberately plain socket client for tests: it writes exactly the bytes it is told to, good or bad.</summary>
+public sealed class FrameTestClient : IDisposable
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+
+    private FrameTestClient(Socket socket) => Socket = socket;
+
+    public Socket Socket { get; }
+
+    public static async Task<FrameTestClient> ConnectAsync(EndPoint endPoint)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(endPoint);
+        return new FrameTestClient(socket);
+    }
+
+    public static byte[] Encode(ReadOnlySpan<byte> payload)
+    {
+        var frame = new byte[FrameHeader.Size + payload.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(frame, (uint)payload.Length);
+        payload.CopyTo(frame.AsSpan(FrameHeader.Size));
+        return frame;
+    }
+
+    public Task SendFrameAsync(ReadOnlySpan<byte> payload) => SendRawAsync(Encode(payload));
+
+    public async Task SendRawAsync(byte[] bytes)
+    {
+        using var timeout = new CancellationTokenSource(s_timeout);
+        await Socket.SendAsync(bytes, SocketFlags.None, timeout.Token);
+    }
+
+    /// <summary>The next frame, or null when the server closed the connection cleanly at a frame boundary.</summary>
+    public async Task<Frame?> ReadFrameAsync()
+    {
+        var header = new byte[FrameHeader.Size];
+        if (!await ReadExactlyAsync(header, allowEof: true))
+        {
+            return null;
+        }
+
+        uint raw = BinaryPrimitives.ReadUInt32BigEndian(header);
+        bool isStatus = (raw & FrameHeader.StatusFlag) != 0;
+        var payload = new byte[raw & ~FrameHeader.StatusFlag];
+        await ReadExactlyAsync(payload, allowEof: false);
+        return new Frame(isStatus, payload);
+    }
+
+    public async Task<Frame> ReadRequiredFrameAsync() =>
+        await ReadFrameAsync() ?? throw new InvalidOperationException("The server closed the connection.");
+
+    /// <summary>True when the server has closed its side: the next read returns end of stream.</summary>
+    public async Task<bool> IsClosedByServerAsync() => await ReadFrameAsync() is null;
+
+    public void Dispose() => Socket.Dispose();
+
+    private async Task<bool> ReadExactlyAsync(Memory<byte> buffer, bool allowEof)
+    {
+        using var timeout = new CancellationTokenSource(s_timeout);
+        int read = 0;
+        while (read < buffer.Length)
+        {
+            int n = await Socket.ReceiveAsync(buffer[read..], SocketFlags.None, timeout.Token);
+            if (n == 0)
+            {
+                if (allowEof && read == 0)
+                {
+                    return false;
+                }
+
+                throw new EndOfStreamException($"Connection closed after {read} of {buffer.Length} bytes.");
+            }
+
+            read += n;
+        }
+
+        return true;
+    }
+}

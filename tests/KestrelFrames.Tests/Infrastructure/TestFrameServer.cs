@@ -1,0 +1,65 @@
+using System.Net;
+using KestrelFrames.Hosting;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KestrelFrames.Tests.Infrastructure;
+
+/// <summary>The real server (its Program) on real Kestrel, both endpoints on loopback port 0.</summary>
+public sealed class TestFrameServer : IAsyncDisposable
+{
+    private readonly WebApplicationFactory<Program> _factory;
+
+    private TestFrameServer(WebApplicationFactory<Program> factory, IPEndPoint frames, Uri http)
+    {
+        _factory = factory;
+        FramesEndPoint = frames;
+        Http = new HttpClient { BaseAddress = http };
+    }
+
+    public IPEndPoint FramesEndPoint { get; }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => _factory.Services;
+
+    public static TestFrameServer Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        {
+            builder.UseSetting("Kestrel:Endpoints:Frames:Url", "http://127.0.0.1:0");
+            builder.UseSetting("Kestrel:Endpoints:Http:Url", "http://127.0.0.1:0");
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            {
+                builder.UseSetting(key, value);
+            }
+
+            if (services is not null)
+            {
+                builder.ConfigureTestServices(services);
+            }
+        });
+
+        // UseKestrel() without a port: a port would set PreferHostingUrls and drop the configured endpoints.
+        factory.UseKestrel();
+        factory.StartServer();
+
+        var frames = (IPEndPoint)factory.Services.GetRequiredService<FrameEndpoints>().EndPoints.Single();
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        Uri http = addresses.Select(a => new Uri(a)).Single(u => u.Port != frames.Port);
+        return new TestFrameServer(factory, frames, http);
+    }
+
+    public Task<FrameTestClient> ConnectAsync() => FrameTestClient.ConnectAsync(FramesEndPoint);
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _factory.DisposeAsync();
+    }
+}

@@ -6,12 +6,12 @@ try
     // Content root is the binary's folder, where appsettings.json is copied, also under `dotnet run`.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
     builder.AddFrameServer();
-    var app = builder.Build();
+    var app = builder.Build().ValidateFrameServer();
     app.MapFrameOperations();
     await app.RunAsync();
     return 0;
 }
-catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
+catch (OptionsValidationException ex)
 {
     // A configuration mistake is the operator's to fix: one line naming the key, not a stack trace.
     Console.Error.WriteLine($"kestrelframes: configuration error: {ex.Message}");

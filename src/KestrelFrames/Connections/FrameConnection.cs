@@ -1,13 +1,12 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
-using KestrelFrames.Hosting;
+using System.Runtime.CompilerServices;
 using KestrelFrames.Observability;
 using KestrelFrames.Processing;
 using KestrelFrames.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.Extensions.Logging;
 
 namespace KestrelFrames.Connections;
 
@@ -21,15 +20,20 @@ internal sealed partial class FrameConnection : IDisposable
     private readonly ConnectionContext _context;
     private readonly FrameServices _services;
     private readonly ResponseQueue _queue;
+    private readonly ConnectionTimeouts _timeouts;
     private readonly CancellationTokenSource _aborted = new();
+    private long _pendingFrameReservation;
+    private bool _receivedAnyBytes;
     private volatile bool _closeRequested;
     private volatile bool _outputClosed;
+    private FrameStatus? _timedOut;
 
     public FrameConnection(ConnectionContext context, FrameServices services)
     {
         _context = context;
         _services = services;
         _queue = new ResponseQueue(this, services.Options.MaxInFlightPerConnection);
+        _timeouts = new ConnectionTimeouts(services.Options, services.Time, services.Time.GetTimestamp());
     }
 
     public string ConnectionId => _context.ConnectionId;
@@ -38,6 +42,8 @@ internal sealed partial class FrameConnection : IDisposable
 
     /// <summary>Cancelled when the client can no longer receive answers: handlers may stop early.</summary>
     public CancellationToken Aborted => _aborted.Token;
+
+    public BufferBudget Budget => _services.Budget;
 
     public async Task RunAsync()
     {
@@ -48,6 +54,7 @@ internal sealed partial class FrameConnection : IDisposable
         // work in flight: the client may still be reading.
         using CancellationTokenRegistration closeRequested = _context.Features.Get<IConnectionLifetimeNotificationFeature>()
             ?.ConnectionClosedRequested.UnsafeRegister(static state => ((FrameConnection)state!).RequestClose(), this) ?? default;
+        _services.Heartbeat.Register(this);
         try
         {
             Task writing = WriteLoopAsync();
@@ -65,12 +72,69 @@ internal sealed partial class FrameConnection : IDisposable
         }
         finally
         {
+            _services.Heartbeat.Unregister(this);
+            if (_pendingFrameReservation > 0)
+            {
+                _services.Budget.Release(_pendingFrameReservation);
+            }
+
+            if (!_receivedAnyBytes)
+            {
+                _services.Metrics.ProbeConnection();
+            }
+
             _services.Metrics.ConnectionClosed();
-            LogConnectionClosed(_services.Logger, ConnectionId);
+            LogConnectionClosed(_services.Logger, ConnectionId, _receivedAnyBytes);
         }
     }
 
     public void Dispose() => _aborted.Dispose();
+
+    /// <summary>Called by the shared heartbeat, once a tick, on a timer thread.</summary>
+    public void OnHeartbeat(long now)
+    {
+        switch (_timeouts.Check(now, nothingInFlight: _queue.Count == 0))
+        {
+            case ConnectionTimeout.Frame:
+                TimeOut(FrameStatus.FrameTimeout, ProtocolErrorReason.FrameTimeout);
+                break;
+            case ConnectionTimeout.Idle:
+                TimeOut(FrameStatus.IdleTimeout, ProtocolErrorReason.IdleTimeout);
+                break;
+            case ConnectionTimeout.Write:
+                if (!_outputClosed)
+                {
+                    _services.Metrics.ProtocolError(ProtocolErrorReason.WriteTimeout);
+                    if (_services.LogThrottle.TryEnter(out int suppressed))
+                    {
+                        LogWriteTimeout(_services.Logger, ConnectionId, RemoteEndPoint, suppressed);
+                    }
+
+                    // Abort drops the transport; cancelling the stuck flush lets the write loop drain the slots.
+                    _context.Abort(new ConnectionAbortedException("Write timeout: the client did not read its answers."));
+                    _context.Transport.Output.CancelPendingFlush();
+                    CloseOutput();
+                }
+
+                break;
+            case ConnectionTimeout.MaxAge:
+                RequestClose();
+                break;
+        }
+    }
+
+    private void TimeOut(FrameStatus status, ProtocolErrorReason reason)
+    {
+        if (_timedOut is not null || _closeRequested)
+        {
+            return;
+        }
+
+        _timedOut = status;
+        _services.Metrics.ProtocolError(reason);
+        LogClientFault(status);
+        _context.Transport.Input.CancelPendingRead();
+    }
 
     private void RequestClose()
     {
@@ -81,7 +145,6 @@ internal sealed partial class FrameConnection : IDisposable
     private async Task ReadLoopAsync()
     {
         PipeReader input = _context.Transport.Input;
-        int maxFrameSize = _services.Options.MaxFrameSize;
         FrameStatus? final = _services.State.IsDraining ? FrameStatus.ShuttingDown : null;
         while (final is null)
         {
@@ -102,52 +165,19 @@ internal sealed partial class FrameConnection : IDisposable
                 return;
             }
 
+            if (result.IsCanceled && (_timedOut is not null || _closeRequested))
+            {
+                final = _closeRequested ? FrameStatus.ShuttingDown : _timedOut ?? FrameStatus.ShuttingDown;
+                input.AdvanceTo(result.Buffer.Start);
+                break;
+            }
+
             ReadOnlySequence<byte> buffer = result.Buffer;
-            long receivedAt = _services.Time.GetTimestamp();
-            while (!_closeRequested)
+            _receivedAnyBytes |= !buffer.IsEmpty;
+            final = await ParseAndDispatchAsync(buffer);
+            if (final is null && result.IsCompleted)
             {
-                FrameParseResult parsed = FrameParser.TryParse(ref buffer, maxFrameSize, out ReadOnlySequence<byte> payload);
-                if (parsed == FrameParseResult.Incomplete)
-                {
-                    break;
-                }
-
-                if (parsed != FrameParseResult.Frame)
-                {
-                    final = parsed == FrameParseResult.FrameTooLarge ? FrameStatus.FrameTooLarge : FrameStatus.ProtocolError;
-                    LogProtocolError(_services.Logger, ConnectionId, RemoteEndPoint, final.Value);
-                    break;
-                }
-
-                if (!_queue.TryReserve(out FrameWorkItem slot))
-                {
-                    slot = await WaitForSlotAsync();
-                }
-
-                if (payload.IsEmpty)
-                {
-                    slot.SetHeartbeat();
-                    _queue.Publish();
-                    continue;
-                }
-
-                slot.SetRequest(payload, receivedAt);
-                _queue.Publish();
-                if (!_services.Pool.TrySubmit(slot))
-                {
-                    await SubmitWhenFullAsync(slot);
-                }
-            }
-
-            // Everything parsed is consumed; the rest is examined, so the next read waits for new bytes.
-            input.AdvanceTo(buffer.Start, buffer.End);
-            if (_closeRequested)
-            {
-                final ??= FrameStatus.ShuttingDown;
-            }
-            else if (result.IsCompleted)
-            {
-                // The client half-closed: answer what it sent, then close. A partial frame is dropped.
+                // The client half-closed: answer everything it sent, then close. A partial frame is dropped.
                 return;
             }
         }
@@ -161,17 +191,123 @@ internal sealed partial class FrameConnection : IDisposable
         _queue.Publish();
     }
 
+    /// <summary>
+    /// Dispatches every complete frame in <paramref name="buffer"/> and advances the reader once for the batch.
+    /// Returns the status that ends the connection, if this batch ends it.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<FrameStatus?> ParseAndDispatchAsync(ReadOnlySequence<byte> buffer)
+    {
+        PipeReader input = _context.Transport.Input;
+        int maxFrameSize = _services.Options.MaxFrameSize;
+        long now = _services.Time.GetTimestamp();
+        bool parsedAny = false;
+        FrameStatus? final = null;
+        while (final is null && !_closeRequested)
+        {
+            FrameParseResult parsed = FrameParser.TryParse(ref buffer, maxFrameSize, out ReadOnlySequence<byte> payload);
+            if (parsed == FrameParseResult.Incomplete)
+            {
+                await ReserveForPartialFrameAsync(buffer);
+                break;
+            }
+
+            if (parsed != FrameParseResult.Frame)
+            {
+                bool tooLarge = parsed == FrameParseResult.FrameTooLarge;
+                final = tooLarge ? FrameStatus.FrameTooLarge : FrameStatus.ProtocolError;
+                _services.Metrics.ProtocolError(tooLarge ? ProtocolErrorReason.FrameTooLarge : ProtocolErrorReason.ProtocolError);
+                LogClientFault(final.Value);
+                break;
+            }
+
+            parsedAny = true;
+            if (!_queue.TryReserve(out FrameWorkItem slot))
+            {
+                slot = await WaitForSlotAsync();
+            }
+
+            if (payload.IsEmpty)
+            {
+                slot.SetHeartbeat();
+                _queue.Publish();
+                continue;
+            }
+
+            await DispatchAsync(slot, payload, now);
+        }
+
+        // Everything parsed is consumed; the rest is examined, so the next read waits for new bytes.
+        input.AdvanceTo(buffer.Start, buffer.End);
+        _timeouts.AfterRead(now, partialFrameLeft: !buffer.IsEmpty, parsedAny);
+        return _closeRequested ? FrameStatus.ShuttingDown : final;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask DispatchAsync(FrameWorkItem slot, ReadOnlySequence<byte> payload, long receivedAt)
+    {
+        long length = payload.Length;
+        bool reserved = _pendingFrameReservation == length || _services.Budget.TryReserve(length);
+        _pendingFrameReservation = 0;
+        if (!reserved)
+        {
+            if (_services.Options.OverloadMode == OverloadMode.Shed)
+            {
+                slot.SetRejected(FrameStatus.Busy, receivedAt);
+                _queue.Publish();
+                return;
+            }
+
+            _timeouts.PauseRead();
+            await _services.Budget.ReserveAsync(length, CancellationToken.None);
+            _timeouts.ResumeRead(_services.Time.GetTimestamp());
+        }
+
+        slot.SetRequest(payload, receivedAt);
+        _queue.Publish();
+        if (!_services.Pool.TrySubmit(slot))
+        {
+            await SubmitWhenFullAsync(slot);
+        }
+    }
+
+    /// <summary>
+    /// A frame whose header has arrived takes its share of the buffer budget before its payload is read, so frames
+    /// trickling in on many connections cannot hold more than MaxBufferedBytes between them.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReserveForPartialFrameAsync(ReadOnlySequence<byte> buffer)
+    {
+        if (_pendingFrameReservation > 0 || !FrameParser.TryPeekLength(buffer, out int length) || length == 0)
+        {
+            return;
+        }
+
+        if (!_services.Budget.TryReserve(length))
+        {
+            _timeouts.PauseRead();
+            await _services.Budget.ReserveAsync(length, CancellationToken.None);
+            _timeouts.ResumeRead(_services.Time.GetTimestamp());
+        }
+
+        _pendingFrameReservation = length;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<FrameWorkItem> WaitForSlotAsync()
     {
+        _timeouts.PauseRead();
         FrameWorkItem slot;
         while (!_queue.TryReserve(out slot))
         {
             await _queue.WaitForReleaseAsync();
         }
 
+        _timeouts.ResumeRead(_services.Time.GetTimestamp());
         return slot;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SubmitWhenFullAsync(FrameWorkItem slot)
     {
         if (_services.Options.OverloadMode == OverloadMode.Shed)
@@ -181,15 +317,17 @@ internal sealed partial class FrameConnection : IDisposable
         }
 
         // Backpressure: this loop stops reading until the pool has room, and TCP pushes back on the client.
+        _timeouts.PauseRead();
         do
         {
             if (!await _services.Pool.WaitForSpaceAsync(CancellationToken.None))
             {
                 slot.Complete(FrameStatus.Busy);
-                return;
+                break;
             }
         }
         while (!_services.Pool.TrySubmit(slot));
+        _timeouts.ResumeRead(_services.Time.GetTimestamp());
     }
 
     private async Task WriteLoopAsync()
@@ -258,6 +396,7 @@ internal sealed partial class FrameConnection : IDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync(PipeWriter output)
     {
         if (_outputClosed)
@@ -267,7 +406,15 @@ internal sealed partial class FrameConnection : IDisposable
 
         try
         {
-            FlushResult result = await output.FlushAsync();
+            ValueTask<FlushResult> flushing = output.FlushAsync();
+            if (!flushing.IsCompleted)
+            {
+                // Only a flush that waits on the client can time out: stamping it costs nothing otherwise.
+                _timeouts.FlushStarted(_services.Time.GetTimestamp());
+            }
+
+            FlushResult result = await flushing;
+            _timeouts.FlushCompleted(_services.Time.GetTimestamp());
             if (result.IsCompleted || result.IsCanceled)
             {
                 CloseOutput();
@@ -293,18 +440,11 @@ internal sealed partial class FrameConnection : IDisposable
         _context.Transport.Input.CancelPendingRead();
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} opened from {RemoteEndPoint}.")]
-    private static partial void LogConnectionOpened(ILogger logger, string connectionId, EndPoint? remoteEndPoint);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} closed.")]
-    private static partial void LogConnectionClosed(ILogger logger, string connectionId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: {Status}; closing.")]
-    private static partial void LogProtocolError(ILogger logger, string connectionId, EndPoint? remoteEndPoint, FrameStatus status);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: read failed: {Reason}.")]
-    private static partial void LogReadFailed(ILogger logger, string connectionId, string reason);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: write failed: {Reason}.")]
-    private static partial void LogWriteFailed(ILogger logger, string connectionId, string reason);
+    private void LogClientFault(FrameStatus status)
+    {
+        if (_services.LogThrottle.TryEnter(out int suppressed))
+        {
+            LogClientFault(_services.Logger, ConnectionId, RemoteEndPoint, status, suppressed);
+        }
+    }
 }

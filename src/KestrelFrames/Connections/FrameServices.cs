@@ -12,6 +12,8 @@ internal sealed class FrameServices(
     WorkerPool pool,
     FrameMetrics metrics,
     FrameServerState state,
+    BufferBudget budget,
+    FrameHeartbeat heartbeat,
     TimeProvider time,
     ILogger<FrameConnection> logger)
 {
@@ -22,6 +24,12 @@ internal sealed class FrameServices(
     public FrameMetrics Metrics { get; } = metrics;
 
     public FrameServerState State { get; } = state;
+
+    public BufferBudget Budget { get; } = budget;
+
+    public FrameHeartbeat Heartbeat { get; } = heartbeat;
+
+    public LogThrottle LogThrottle { get; } = new(time);
 
     public TimeProvider Time { get; } = time;
 

@@ -16,6 +16,7 @@ public static class FrameListenOptionsExtensions
     {
         ArgumentNullException.ThrowIfNull(listenOptions);
         listenOptions.ApplicationServices.GetRequiredService<FrameEndpoints>().Add(listenOptions);
+        listenOptions.Use(next => ActivatorUtilities.CreateInstance<ConnectionLimitMiddleware>(listenOptions.ApplicationServices, next).OnConnectionAsync);
         listenOptions.UseConnectionHandler<FrameConnectionHandler>();
         return listenOptions;
     }

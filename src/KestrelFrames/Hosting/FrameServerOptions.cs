@@ -22,4 +22,35 @@ public sealed class FrameServerOptions
 
     /// <summary>What happens to a request that finds the worker queue full. Default <see cref="OverloadMode.Backpressure"/>.</summary>
     public OverloadMode OverloadMode { get; set; } = OverloadMode.Backpressure;
+
+    /// <summary>Frame connections open at once; the next one is answered ConnectionLimit and closed. Default 10000.</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Frame connections open at once from one client address; 0 turns the limit off. Default 0.</summary>
+    public int MaxConnectionsPerIp { get; set; }
+
+    /// <summary>
+    /// Request bytes the server holds at once across all connections: payloads queued or being handled, and frames
+    /// partly received. A connection whose next frame does not fit stops reading (or, in Shed mode, gets Busy for a
+    /// complete frame) until others are answered. Default 256 MiB.
+    /// </summary>
+    public long MaxBufferedBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Once a frame's first byte arrives, the whole frame must arrive within this; else FrameTimeout. Default 10 s.</summary>
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>No frame received and nothing in flight for this long: IdleTimeout. Default 60 s.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>An answer the client does not read for this long aborts the connection. Default 10 s.</summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>TCP keep-alive idle time on accepted sockets; zero turns keep-alive off. Default 30 s.</summary>
+    public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// When set, a connection older than this (plus up to 10% random jitter) is drained like at shutdown, so L4
+    /// balancers can rebalance long-lived clients. Zero (default) turns it off.
+    /// </summary>
+    public TimeSpan MaxConnectionAge { get; set; }
 }

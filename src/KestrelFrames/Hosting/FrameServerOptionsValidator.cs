@@ -12,12 +12,29 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         Check(failures, nameof(options.Workers), options.Workers, 1, 100_000);
         Check(failures, nameof(options.QueueCapacity), options.QueueCapacity, 1, 10_000_000);
         Check(failures, nameof(options.MaxInFlightPerConnection), options.MaxInFlightPerConnection, 1, 65_536);
+        Check(failures, nameof(options.MaxConnections), options.MaxConnections, 1, 10_000_000);
+        Check(failures, nameof(options.MaxConnectionsPerIp), options.MaxConnectionsPerIp, 0, 10_000_000);
+        Check(failures, nameof(options.MaxBufferedBytes), options.MaxBufferedBytes, options.MaxFrameSize, long.MaxValue);
+        CheckTime(failures, nameof(options.ReadTimeout), options.ReadTimeout, allowZero: false);
+        CheckTime(failures, nameof(options.IdleTimeout), options.IdleTimeout, allowZero: false);
+        CheckTime(failures, nameof(options.WriteTimeout), options.WriteTimeout, allowZero: false);
+        CheckTime(failures, nameof(options.KeepAlive), options.KeepAlive, allowZero: true);
+        CheckTime(failures, nameof(options.MaxConnectionAge), options.MaxConnectionAge, allowZero: true);
         if (!Enum.IsDefined(options.OverloadMode))
         {
             failures.Add($"{FrameServerOptions.SectionName}:{nameof(options.OverloadMode)} must be Backpressure or Shed (was {options.OverloadMode}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckTime(List<string> failures, string key, TimeSpan value, bool allowZero)
+    {
+        if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero) || value > TimeSpan.FromDays(365))
+        {
+            string range = allowZero ? "zero (off) or positive" : "positive";
+            failures.Add($"{FrameServerOptions.SectionName}:{key} must be {range}, as hh:mm:ss (was {value}).");
+        }
     }
 
     private static void Check(List<string> failures, string key, long value, long min, long max)

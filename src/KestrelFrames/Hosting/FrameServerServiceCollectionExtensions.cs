@@ -32,6 +32,9 @@ public static class FrameServerServiceCollectionExtensions
         services.TryAddSingleton<FrameServices>();
         services.TryAddSingleton<FrameConnectionHandler>();
         services.TryAddSingleton<WorkerPool>();
+        services.TryAddSingleton<BufferBudget>();
+        services.TryAddSingleton<FrameHeartbeat>();
+        services.TryAddSingleton<ConnectionLimiter>();
 
         // Hosted services stop in reverse order and Kestrel's is registered after these, so Kestrel drains every
         // connection before the pool stops: no request can be stranded in the queue.

@@ -20,16 +20,9 @@ public static class FrameServerWebApplicationBuilderExtensions
         builder.Services.AddFrameServer(builder.Configuration);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
-            IConfigurationSection kestrelSection = context.Configuration.GetSection("Kestrel");
-            if (string.IsNullOrEmpty(kestrelSection[$"Endpoints:{FramesEndpointName}:Url"]))
-            {
-                throw new InvalidOperationException(
-                    $"Kestrel:Endpoints:{FramesEndpointName}:Url is not set: the frame protocol has no endpoint (e.g. http://0.0.0.0:9000).");
-            }
-
             // Configure(section) must get the real section: the argument-less overload reads an empty one,
             // and the named endpoints are then never found.
-            kestrel.Configure(kestrelSection)
+            kestrel.Configure(context.Configuration.GetSection("Kestrel"))
                 .Endpoint(FramesEndpointName, endpoint => endpoint.ListenOptions.UseFrames());
         });
         return builder;

@@ -19,6 +19,10 @@ internal sealed class FrameMetrics
     private readonly Counter.Child _requestsBusy;
     private readonly Counter.Child _requestsHandlerError;
     private readonly Histogram _requestDuration;
+    private readonly Counter.Child _rejectedConnectionLimit;
+    private readonly Counter.Child _rejectedPerIpLimit;
+    private readonly Counter _probes;
+    private readonly Counter.Child[] _protocolErrors;
     private readonly Gauge _queueLength;
     private readonly Gauge _workersBusy;
 
@@ -37,6 +41,18 @@ internal sealed class FrameMetrics
             "frames_request_duration_seconds",
             "Time from a request fully read to its answer handed to the transport.",
             new HistogramConfiguration { Buckets = s_durationBuckets });
+        Counter rejected = factory.CreateCounter(
+            "frames_connections_rejected_total",
+            "Frame connections refused at accept, by reason (connection_limit, per_ip_limit).",
+            new CounterConfiguration { LabelNames = ["reason"] });
+        _rejectedConnectionLimit = rejected.WithLabels("connection_limit");
+        _rejectedPerIpLimit = rejected.WithLabels("per_ip_limit");
+        _probes = factory.CreateCounter("frames_connections_probe_total", "Frame connections closed before sending a byte (load balancer TCP probes).");
+        Counter protocolErrors = factory.CreateCounter(
+            "frames_protocol_errors_total",
+            "Connections closed for a client's fault, by reason (frame_too_large, protocol_error, frame_timeout, idle_timeout, write_timeout).",
+            new CounterConfiguration { LabelNames = ["reason"] });
+        _protocolErrors = [.. Enum.GetValues<ProtocolErrorReason>().Select(r => protocolErrors.WithLabels(LabelOf(r)))];
         _queueLength = factory.CreateGauge("frames_worker_queue_length", "Requests waiting in the worker pool's queue.");
         _workersBusy = factory.CreateGauge("frames_workers_busy", "Workers running a request now.");
     }
@@ -51,6 +67,12 @@ internal sealed class FrameMetrics
 
     public void ConnectionClosed() => _activeConnections.Dec();
 
+    public void ConnectionRejected(bool perIp) => (perIp ? _rejectedPerIpLimit : _rejectedConnectionLimit).Inc();
+
+    public void ProbeConnection() => _probes.Inc();
+
+    public void ProtocolError(ProtocolErrorReason reason) => _protocolErrors[(int)reason].Inc();
+
     public void RequestAnswered(FrameStatus? outcome, TimeSpan duration)
     {
         Counter.Child counter = outcome switch
@@ -62,6 +84,15 @@ internal sealed class FrameMetrics
         counter.Inc();
         _requestDuration.Observe(duration.TotalSeconds);
     }
+
+    private static string LabelOf(ProtocolErrorReason reason) => reason switch
+    {
+        ProtocolErrorReason.FrameTooLarge => "frame_too_large",
+        ProtocolErrorReason.ProtocolError => "protocol_error",
+        ProtocolErrorReason.FrameTimeout => "frame_timeout",
+        ProtocolErrorReason.IdleTimeout => "idle_timeout",
+        _ => "write_timeout",
+    };
 
     /// <summary>Samples the pool's gauges at scrape time instead of updating them per request.</summary>
     public void ObserveWorkerPool(Func<int> queueLength, Func<int> workersBusy) =>

@@ -19,6 +19,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     private ManualResetValueTaskSourceCore<bool> _completion = new() { RunContinuationsAsynchronously = true };
     private byte[] _request = [];
     private int _requestLength;
+    private long _reservedBytes;
 
     public FrameWorkItem(FrameConnection connection) => _connection = connection;
 
@@ -42,14 +43,27 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
 
     public bool IsCompleted => _completion.GetStatus(_completion.Version) != ValueTaskSourceStatus.Pending;
 
-    /// <summary>Copies the payload out of the transport's buffer, which is released as soon as the batch is parsed.</summary>
+    /// <summary>
+    /// Copies the payload out of the transport's buffer, which is released as soon as the batch is parsed. The
+    /// caller has reserved the payload's length from the connection's <see cref="BufferBudget"/>; <see cref="Reset"/>
+    /// gives it back.
+    /// </summary>
     public void SetRequest(in ReadOnlySequence<byte> payload, long receivedTimestamp)
     {
         Kind = FrameSlotKind.Request;
         _requestLength = (int)payload.Length;
+        _reservedBytes = _requestLength;
         _request = ArrayPool<byte>.Shared.Rent(_requestLength);
         payload.CopyTo(_request);
         ReceivedTimestamp = receivedTimestamp;
+    }
+
+    /// <summary>A request answered with <paramref name="status"/> without being read into memory or run.</summary>
+    public void SetRejected(FrameStatus status, long receivedTimestamp)
+    {
+        Kind = FrameSlotKind.Request;
+        ReceivedTimestamp = receivedTimestamp;
+        Complete(status);
     }
 
     public void SetHeartbeat()
@@ -99,6 +113,12 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         {
             ArrayPool<byte>.Shared.Return(_request);
             _request = [];
+        }
+
+        if (_reservedBytes > 0)
+        {
+            _connection.Budget.Release(_reservedBytes);
+            _reservedBytes = 0;
         }
 
         _requestLength = 0;

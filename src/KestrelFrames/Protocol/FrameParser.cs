@@ -41,6 +41,22 @@ public static class FrameParser
         return FrameParseResult.Frame;
     }
 
+    /// <summary>
+    /// The payload length of the frame at the start of <paramref name="buffer"/>, once its header has arrived;
+    /// meaningful after <see cref="TryParse"/> returned <see cref="FrameParseResult.Incomplete"/>.
+    /// </summary>
+    public static bool TryPeekLength(in ReadOnlySequence<byte> buffer, out int length)
+    {
+        if (buffer.Length < FrameHeader.Size)
+        {
+            length = 0;
+            return false;
+        }
+
+        length = (int)(ReadHeader(buffer) & ~FrameHeader.StatusFlag);
+        return true;
+    }
+
     private static uint ReadHeader(in ReadOnlySequence<byte> buffer)
     {
         ReadOnlySpan<byte> first = buffer.FirstSpan;

@@ -50,7 +50,7 @@ public sealed class TestFrameServer : IAsyncDisposable
         factory.StartServer();
 
         var frames = (IPEndPoint)factory.Services.GetRequiredService<FrameEndpoints>().EndPoints.Single();
-        var addresses = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         Uri http = addresses.Select(a => new Uri(a)).Single(u => u.Port != frames.Port);
         return new TestFrameServer(factory, frames, http);
     }

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Sockets;
+using KestrelFrames.Protocol;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging;
+
+namespace KestrelFrames.Connections;
+
+/// <summary>
+/// First stop of every frame connection: applies TCP keep-alive and the connection limits. A connection over a
+/// limit is answered ConnectionLimit and closed without reaching the worker pool. Kestrel's own
+/// MaxConcurrentConnections would close it silently, and would count the HTTP endpoint too.
+/// </summary>
+internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next, FrameServices services, ConnectionLimiter limiter)
+{
+    public async Task OnConnectionAsync(ConnectionContext connection)
+    {
+        ApplyKeepAlive(connection);
+        IPAddress? address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        ConnectionLimitResult result = limiter.TryAcquire(address);
+        if (result != ConnectionLimitResult.Acquired)
+        {
+            await RejectAsync(connection, result == ConnectionLimitResult.PerIpLimit);
+            return;
+        }
+
+        // Released whatever ends the connection: a handler fault, an abort, a timeout or a TLS failure.
+        try
+        {
+            await next(connection);
+        }
+        finally
+        {
+            limiter.Release(address);
+        }
+    }
+
+    private async Task RejectAsync(ConnectionContext connection, bool perIp)
+    {
+        services.Metrics.ConnectionRejected(perIp);
+        if (services.LogThrottle.TryEnter(out int suppressed))
+        {
+            LogRejected(services.Logger, connection.ConnectionId, connection.RemoteEndPoint, perIp ? "per-IP limit" : "connection limit", suppressed);
+        }
+
+        try
+        {
+            FrameWriter.WriteStatus(connection.Transport.Output, FrameStatus.ConnectionLimit);
+            await connection.Transport.Output.FlushAsync();
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException)
+        {
+            // The client left first; nothing to tell it.
+        }
+    }
+
+    private void ApplyKeepAlive(ConnectionContext connection)
+    {
+        TimeSpan idle = services.Options.KeepAlive;
+        if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+        {
+            return;
+        }
+
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, idle > TimeSpan.Zero);
+        if (idle > TimeSpan.Zero)
+        {
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Math.Max(1, (int)idle.TotalSeconds));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint} refused: {Limit} reached ({Suppressed} similar warnings suppressed before this one).")]
+    private static partial void LogRejected(ILogger logger, string connectionId, EndPoint? remoteEndPoint, string limit, int suppressed);
+}

@@ -1,0 +1,26 @@
+using System.Net;
+using KestrelFrames.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace KestrelFrames.Connections;
+
+internal sealed partial class FrameConnection
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} opened from {RemoteEndPoint}.")]
+    private static partial void LogConnectionOpened(ILogger logger, string connectionId, EndPoint? remoteEndPoint);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} closed (received data: {ReceivedAny}).")]
+    private static partial void LogConnectionClosed(ILogger logger, string connectionId, bool receivedAny);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: {Status}; closing ({Suppressed} similar warnings suppressed before this one).")]
+    private static partial void LogClientFault(ILogger logger, string connectionId, EndPoint? remoteEndPoint, FrameStatus status, int suppressed);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: write timeout, the client is not reading its answers; aborting ({Suppressed} similar warnings suppressed before this one).")]
+    private static partial void LogWriteTimeout(ILogger logger, string connectionId, EndPoint? remoteEndPoint, int suppressed);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: read failed: {Reason}.")]
+    private static partial void LogReadFailed(ILogger logger, string connectionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: write failed: {Reason}.")]
+    private static partial void LogWriteFailed(ILogger logger, string connectionId, string reason);
+}

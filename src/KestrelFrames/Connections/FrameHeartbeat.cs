@@ -1,0 +1,38 @@
+using System.Collections.Concurrent;
+
+namespace KestrelFrames.Connections;
+
+/// <summary>
+/// One timer for every frame connection, ticking once a second on the injected TimeProvider (Kestrel's approach):
+/// a timeout costs no timer per frame or per connection, and tests drive it with a fake clock.
+/// </summary>
+internal sealed class FrameHeartbeat : IDisposable
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<FrameConnection, byte> _connections = new();
+    private readonly TimeProvider _time;
+    private readonly ITimer _timer;
+
+    public FrameHeartbeat(TimeProvider time)
+    {
+        _time = time;
+        _timer = time.CreateTimer(static state => ((FrameHeartbeat)state!).Tick(), this, Interval, Interval);
+    }
+
+    public void Register(FrameConnection connection) => _connections.TryAdd(connection, 0);
+
+    public void Unregister(FrameConnection connection) => _connections.TryRemove(connection, out _);
+
+    public void Dispose() => _timer.Dispose();
+
+    private void Tick()
+    {
+        long now = _time.GetTimestamp();
+        // Enumerating the dictionary itself takes no snapshot: one enumerator a tick, whatever the connection count.
+        foreach (KeyValuePair<FrameConnection, byte> entry in _connections)
+        {
+            entry.Key.OnHeartbeat(now);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using KestrelFrames.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace KestrelFrames.Processing;
+
+/// <summary>
+/// The server-wide cap on request bytes held at once (<see cref="FrameServerOptions.MaxBufferedBytes"/>). Taking and
+/// returning bytes is one atomic add each; only a connection that finds the budget spent waits, and only then does
+/// anything allocate.
+/// </summary>
+internal sealed class BufferBudget(IOptions<FrameServerOptions> options)
+{
+    private readonly long _limit = options.Value.MaxBufferedBytes;
+    private readonly object _waitersLock = new();
+    private List<TaskCompletionSource> _waiters = [];
+    private long _used;
+    private int _waiterCount;
+
+    public long Used => Volatile.Read(ref _used);
+
+    public bool TryReserve(long bytes)
+    {
+        if (Interlocked.Add(ref _used, bytes) <= _limit)
+        {
+            return true;
+        }
+
+        Release(bytes);
+        return false;
+    }
+
+    /// <summary>Waits until <paramref name="bytes"/> fit; a single frame always fits eventually, as the limit is at least MaxFrameSize.</summary>
+    public async ValueTask ReserveAsync(long bytes, CancellationToken cancellationToken)
+    {
+        while (!TryReserve(bytes))
+        {
+            var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_waitersLock)
+            {
+                _waiters.Add(released);
+                _waiterCount++;
+            }
+
+            // A release between the failed try and the registration above woke nobody: try once more.
+            if (TryReserve(bytes))
+            {
+                return;
+            }
+
+            await released.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    public void Release(long bytes)
+    {
+        Interlocked.Add(ref _used, -bytes);
+        if (Volatile.Read(ref _waiterCount) == 0)
+        {
+            return;
+        }
+
+        List<TaskCompletionSource> waiters;
+        lock (_waitersLock)
+        {
+            waiters = _waiters;
+            _waiters = [];
+            _waiterCount = 0;
+        }
+
+        foreach (TaskCompletionSource waiter in waiters)
+        {
+            waiter.TrySetResult();
+        }
+    }
+}

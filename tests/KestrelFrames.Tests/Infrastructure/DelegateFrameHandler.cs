@@ -1,0 +1,21 @@
+using System.Buffers;
+using KestrelFrames.Processing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace KestrelFrames.Tests.Infrastructure;
+
+/// <summary>A frame handler scripted by the test.</summary>
+public sealed class DelegateFrameHandler(Func<FrameContext, CancellationToken, ValueTask> handle) : IFrameHandler
+{
+    public ValueTask HandleAsync(FrameContext frame, CancellationToken cancellationToken) => handle(frame, cancellationToken);
+
+    public static Action<IServiceCollection> Use(Func<FrameContext, CancellationToken, ValueTask> handle) =>
+        services => services.Replace(ServiceDescriptor.Singleton<IFrameHandler>(new DelegateFrameHandler(handle)));
+
+    public static async ValueTask Echo(FrameContext frame)
+    {
+        frame.Response.Write(frame.Request.Span);
+        await Task.CompletedTask;
+    }
+}

@@ -1,5 +1,11 @@
 using KestrelFrames.Hosting;
+using KestrelFrames.Server;
 using Microsoft.Extensions.Options;
+
+if (args is ["healthcheck", .. var rest])
+{
+    return await HealthCheckCommand.RunAsync(rest.FirstOrDefault());
+}
 
 try
 {

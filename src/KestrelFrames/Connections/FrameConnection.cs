@@ -15,7 +15,11 @@ namespace KestrelFrames.Connections;
 /// worker pool, and a write loop that answers them in request order. The two meet only in the
 /// <see cref="ResponseQueue"/>, whose capacity is the connection's in-flight limit.
 /// </summary>
-internal sealed partial class FrameConnection : IDisposable
+// _aborted has no timer and no linked token, so there is nothing to dispose; and a late Cancel from the heartbeat
+// or the shutdown timeout must never hit a disposed source.
+#pragma warning disable CA1001
+internal sealed partial class FrameConnection
+#pragma warning restore CA1001
 {
     private readonly ConnectionContext _context;
     private readonly FrameServices _services;
@@ -83,12 +87,27 @@ internal sealed partial class FrameConnection : IDisposable
                 _services.Metrics.ProbeConnection();
             }
 
+            if (_services.State.IsDraining)
+            {
+                _services.State.ConnectionDrained();
+            }
+
             _services.Metrics.ConnectionClosed();
             LogConnectionClosed(_services.Logger, ConnectionId, _receivedAnyBytes);
         }
     }
 
-    public void Dispose() => _aborted.Dispose();
+    /// <summary>
+    /// The host's shutdown timeout ran out: cancel the handlers and drop the connection. Returns the requests that
+    /// were still unanswered.
+    /// </summary>
+    public int AbortForShutdown()
+    {
+        int unanswered = _queue.CountUnansweredRequests();
+        _context.Abort(new ConnectionAbortedException("The server's shutdown timeout ran out."));
+        CloseOutput();
+        return unanswered;
+    }
 
     /// <summary>Called by the shared heartbeat, once a tick, on a timer thread.</summary>
     public void OnHeartbeat(long now)
@@ -381,6 +400,10 @@ internal sealed partial class FrameConnection : IDisposable
             if (slot.Kind == FrameSlotKind.Request)
             {
                 _services.Metrics.RequestAnswered(slot.Status, _services.Time.GetElapsedTime(slot.ReceivedTimestamp));
+                if (_services.State.IsDraining)
+                {
+                    _services.State.RequestDrained();
+                }
             }
 
             _queue.Release();

@@ -10,7 +10,6 @@ internal sealed class FrameConnectionHandler(FrameServices services) : Connectio
 {
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
-        using var frameConnection = new FrameConnection(connection, services);
-        await frameConnection.RunAsync();
+        await new FrameConnection(connection, services).RunAsync();
     }
 }

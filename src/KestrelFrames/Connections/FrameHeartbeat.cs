@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace KestrelFrames.Connections;
 
 /// <summary>
-/// One timer for every frame connection, ticking once a second on the injected TimeProvider (Kestrel's approach):
+/// The registry of open frame connections and one timer for all of them, ticking once a second on the injected TimeProvider (Kestrel's approach):
 /// a timeout costs no timer per frame or per connection, and tests drive it with a fake clock.
 /// </summary>
 internal sealed class FrameHeartbeat : IDisposable
@@ -25,6 +25,18 @@ internal sealed class FrameHeartbeat : IDisposable
     public void Unregister(FrameConnection connection) => _connections.TryRemove(connection, out _);
 
     public void Dispose() => _timer.Dispose();
+
+    /// <summary>The shutdown timeout ran out: abort every connection still open. Returns the requests left unanswered.</summary>
+    public int AbortAll()
+    {
+        int unanswered = 0;
+        foreach (KeyValuePair<FrameConnection, byte> entry in _connections)
+        {
+            unanswered += entry.Key.AbortForShutdown();
+        }
+
+        return unanswered;
+    }
 
     private void Tick()
     {

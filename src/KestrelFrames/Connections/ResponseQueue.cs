@@ -60,6 +60,26 @@ internal sealed class ResponseQueue
         _published.Set();
     }
 
+    /// <summary>
+    /// Requests published and not yet answered. Reads the ring from outside its two loops, so the figure is
+    /// approximate: it is for the shutdown report, never for control.
+    /// </summary>
+    public int CountUnansweredRequests()
+    {
+        int head = _head;
+        int count = Volatile.Read(ref _count);
+        int requests = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (_slots[(head + i) % _slots.Length] is { Kind: FrameSlotKind.Request })
+            {
+                requests++;
+            }
+        }
+
+        return requests;
+    }
+
     /// <summary>Write loop: the oldest unanswered slot.</summary>
     public bool TryPeek(out FrameWorkItem slot)
     {

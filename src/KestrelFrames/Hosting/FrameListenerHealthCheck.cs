@@ -7,7 +7,7 @@ internal sealed class FrameListenerHealthCheck(FrameServerState state) : IHealth
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(
-            state.IsDraining ? HealthCheckResult.Unhealthy("draining")
+            state.IsStopping ? HealthCheckResult.Unhealthy("draining")
             : !state.IsListening ? HealthCheckResult.Unhealthy("frames listener not bound")
             : HealthCheckResult.Healthy("accepting frame connections"));
 }

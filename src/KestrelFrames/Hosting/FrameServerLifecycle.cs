@@ -1,17 +1,29 @@
+using KestrelFrames.Connections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace KestrelFrames.Hosting;
 
 /// <summary>
-/// Marks the listener ready once Kestrel has bound it, and starts draining in <see cref="StoppingAsync"/>, which the
-/// host runs for every service before any <c>StopAsync</c>: readiness fails before Kestrel stops accepting.
+/// Start-up and shutdown of the frame server around Kestrel's own. Shutdown, in the host's order:
+/// ApplicationStopping fails readiness at once; <see cref="StoppingAsync"/> (run for every service before any
+/// StopAsync, so before Kestrel's) keeps serving for DrainDelay, then marks the server draining; Kestrel then
+/// unbinds and asks each connection to close, and each answers what it holds, then ShuttingDown. If the host's
+/// shutdown timeout runs out first, the connections still open are aborted.
 /// </summary>
 internal sealed partial class FrameServerLifecycle(
     FrameServerState state,
     FrameEndpoints endpoints,
+    FrameHeartbeat connections,
+    IHostApplicationLifetime lifetime,
+    IOptions<FrameServerOptions> options,
+    TimeProvider time,
     ILogger<FrameServerLifecycle> logger) : IHostedLifecycleService
 {
+    private CancellationTokenRegistration _onStopping;
+    private CancellationTokenRegistration _onShutdownTimeout;
+
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -23,14 +35,39 @@ internal sealed partial class FrameServerLifecycle(
             LogListening(logger, endPoint);
         }
 
+        FrameServerOptions o = options.Value;
+        LogLimits(logger, o.MaxConnections, o.MaxConnectionsPerIp, o.MaxFrameSize, o.MaxInFlightPerConnection, o.Workers, o.QueueCapacity, o.OverloadMode, o.MaxBufferedBytes);
         state.SetListening(endpoints.EndPoints.Count > 0);
+
+        // Synchronously inside StopApplication(): readiness is 503 before anything else of the shutdown runs.
+        _onStopping = lifetime.ApplicationStopping.Register(state.BeginStopping);
         return Task.CompletedTask;
     }
 
-    public Task StoppingAsync(CancellationToken cancellationToken)
+    public async Task StoppingAsync(CancellationToken cancellationToken)
     {
-        state.BeginDraining();
-        return Task.CompletedTask;
+        state.BeginStopping();
+
+        // The token is the host's shutdown timeout, shared by every stopping service: when it fires, Kestrel
+        // aborts its connections too, but only we can cancel the handlers and count what was lost.
+        _onShutdownTimeout = cancellationToken.UnsafeRegister(static s => ((FrameServerLifecycle)s!).OnShutdownTimeout(), this);
+        TimeSpan delay = options.Value.DrainDelay;
+        if (delay > TimeSpan.Zero)
+        {
+            // The timer exists before the log line says so: a test's fake clock may advance as soon as it reads it.
+            Task delaying = Task.Delay(delay, time, cancellationToken);
+            LogDrainDelay(logger, delay.TotalSeconds);
+            try
+            {
+                await delaying;
+            }
+            catch (OperationCanceledException)
+            {
+                // The shutdown timeout is shorter than the delay: drain with what is left.
+            }
+        }
+
+        state.BeginDraining(time.GetTimestamp());
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -38,9 +75,35 @@ internal sealed partial class FrameServerLifecycle(
     public Task StoppedAsync(CancellationToken cancellationToken)
     {
         state.SetListening(false);
+        _onStopping.Dispose();
+        _onShutdownTimeout.Dispose();
+        if (state.IsDraining)
+        {
+            TimeSpan elapsed = time.GetElapsedTime(state.DrainStartedAt);
+            LogDrained(logger, state.DrainedConnections, state.DrainedRequests, elapsed.TotalMilliseconds);
+        }
+
         return Task.CompletedTask;
+    }
+
+    private void OnShutdownTimeout()
+    {
+        int unanswered = connections.AbortAll();
+        LogShutdownTimeout(logger, unanswered);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Frames endpoint listening on {EndPoint}.")]
     private static partial void LogListening(ILogger logger, System.Net.EndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Frame limits: MaxConnections={MaxConnections}, MaxConnectionsPerIp={MaxConnectionsPerIp}, MaxFrameSize={MaxFrameSize}, MaxInFlightPerConnection={MaxInFlight}, Workers={Workers}, QueueCapacity={QueueCapacity}, OverloadMode={OverloadMode}, MaxBufferedBytes={MaxBufferedBytes}.")]
+    private static partial void LogLimits(ILogger logger, int maxConnections, int maxConnectionsPerIp, int maxFrameSize, int maxInFlight, int workers, int queueCapacity, Processing.OverloadMode overloadMode, long maxBufferedBytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: readiness is 503; serving for {DrainDelaySeconds} s more before draining.")]
+    private static partial void LogDrainDelay(ILogger logger, double drainDelaySeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Drained {Connections} frame connections and {Requests} requests in {ElapsedMs:F0} ms.")]
+    private static partial void LogDrained(ILogger logger, int connections, long requests, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timeout reached: aborted the remaining frame connections with {Unanswered} requests unanswered.")]
+    private static partial void LogShutdownTimeout(ILogger logger, int unanswered);
 }

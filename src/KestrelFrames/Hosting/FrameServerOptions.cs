@@ -53,4 +53,10 @@ public sealed class FrameServerOptions
     /// balancers can rebalance long-lived clients. Zero (default) turns it off.
     /// </summary>
     public TimeSpan MaxConnectionAge { get; set; }
+
+    /// <summary>
+    /// At shutdown, how long readiness reports 503 while the server keeps serving, before it stops accepting and
+    /// drains, so a load balancer stops sending new connections first. Default 0; containers set 5 s.
+    /// </summary>
+    public TimeSpan DrainDelay { get; set; }
 }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace KestrelFrames.Hosting;
 
@@ -18,6 +20,9 @@ public static class FrameServerWebApplicationBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddFrameServer(builder.Configuration);
+
+        // HostOptions:ShutdownTimeout bounds the whole drain; operators set it next to Frames:DrainDelay.
+        builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             // Configure(section) must get the real section: the argument-less overload reads an empty one,

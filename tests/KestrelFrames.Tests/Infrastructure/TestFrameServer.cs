@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace KestrelFrames.Tests.Infrastructure;
 
@@ -13,6 +14,7 @@ namespace KestrelFrames.Tests.Infrastructure;
 public sealed class TestFrameServer : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Program> _factory;
+    private Task? _stopping;
 
     private TestFrameServer(WebApplicationFactory<Program> factory, IPEndPoint frames, Uri http)
     {
@@ -27,7 +29,8 @@ public sealed class TestFrameServer : IAsyncDisposable
 
     public IServiceProvider Services => _factory.Services;
 
-    public static TestFrameServer Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    /// <summary>Starts the server; <paramref name="time"/> replaces the clock that drives the frame timeouts.</summary>
+    public static TestFrameServer Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, TimeProvider? time = null)
     {
         var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
@@ -39,10 +42,14 @@ public sealed class TestFrameServer : IAsyncDisposable
                 builder.UseSetting(key, value);
             }
 
-            if (services is not null)
+            builder.ConfigureTestServices(collection =>
             {
-                builder.ConfigureTestServices(services);
-            }
+                services?.Invoke(collection);
+                if (time is not null)
+                {
+                    collection.Replace(ServiceDescriptor.Singleton(time));
+                }
+            });
         });
 
         // UseKestrel() without a port: a port would set PreferHostingUrls and drop the configured endpoints.
@@ -57,9 +64,12 @@ public sealed class TestFrameServer : IAsyncDisposable
 
     public Task<FrameTestClient> ConnectAsync() => FrameTestClient.ConnectAsync(FramesEndPoint);
 
+    /// <summary>Stops the host gracefully, as the host does on SIGTERM: the drain runs under HostOptions.ShutdownTimeout.</summary>
+    public Task StopAsync() => _stopping ??= _factory.DisposeAsync().AsTask();
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await _factory.DisposeAsync();
+        await StopAsync();
     }
 }

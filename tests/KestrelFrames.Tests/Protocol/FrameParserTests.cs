@@ -134,6 +134,7 @@ public class FrameParserTests
         for (var i = 0; i < wire.Length; i++)
         {
             // Everything so far was examined, so the read must wait for the next byte rather than return at once.
+            Assert.False(pipe.Reader.TryRead(out _), $"TryRead returned data before byte {i} was written");
             var read = pipe.Reader.ReadAsync();
             Assert.False(read.IsCompleted, $"ReadAsync completed before byte {i} was written");
 
@@ -162,6 +163,20 @@ public class FrameParserTests
         Assert.False(pipe.Reader.TryRead(out _), "nothing is left to read once the frame was consumed");
         await pipe.Writer.CompleteAsync();
         await pipe.Reader.CompleteAsync();
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0x00, 0x00, 0x01 }, false, 0)]
+    [InlineData(new byte[] { 0x00, 0x01, 0x02, 0x03 }, true, 0x01_02_03)]
+    [InlineData(new byte[] { 0x00, 0x00, 0x00, 0x0A, 1, 2, 3 }, true, 10)]
+    public void The_length_of_an_incomplete_frame_can_be_peeked_once_its_header_has_arrived(
+        byte[] bytes, bool expected, int expectedLength)
+    {
+        var buffer = new ReadOnlySequence<byte>(bytes);
+
+        Assert.Equal(FrameParseResult.Incomplete, FrameParser.TryParse(ref buffer, DefaultMaxFrameSize, out _));
+        Assert.Equal(expected, FrameParser.TryPeekLength(buffer, out var length));
+        Assert.Equal(expectedLength, length);
     }
 
     private static ReadOnlySequence<byte> Sequence(params byte[] bytes) => new(bytes);

@@ -49,6 +49,8 @@ internal sealed partial class FrameConnection
 
     public BufferBudget Budget => _services.Budget;
 
+    public int UnansweredRequests => _queue.CountUnansweredRequests();
+
     public async Task RunAsync()
     {
         _services.Metrics.ConnectionOpened();
@@ -220,6 +222,7 @@ internal sealed partial class FrameConnection
         PipeReader input = _context.Transport.Input;
         int maxFrameSize = _services.Options.MaxFrameSize;
         long now = _services.Time.GetTimestamp();
+        long received = buffer.Length;
         bool parsedAny = false;
         FrameStatus? final = null;
         while (final is null && !_closeRequested)
@@ -257,6 +260,7 @@ internal sealed partial class FrameConnection
         }
 
         // Everything parsed is consumed; the rest is examined, so the next read waits for new bytes.
+        _services.Metrics.BytesReceived(received - buffer.Length);
         input.AdvanceTo(buffer.Start, buffer.End);
         _timeouts.AfterRead(now, partialFrameLeft: !buffer.IsEmpty, parsedAny);
         return _closeRequested ? FrameStatus.ShuttingDown : final;
@@ -352,16 +356,16 @@ internal sealed partial class FrameConnection
     private async Task WriteLoopAsync()
     {
         PipeWriter output = _context.Transport.Output;
-        bool unflushed = false;
+        long unflushed = 0;
         while (true)
         {
             if (!_queue.TryPeek(out FrameWorkItem slot))
             {
                 // Flush once per batch of ready answers, then look again: more may have arrived meanwhile.
-                if (unflushed)
+                if (unflushed > 0)
                 {
-                    await FlushAsync(output);
-                    unflushed = false;
+                    await FlushAsync(output, unflushed);
+                    unflushed = 0;
                     continue;
                 }
 
@@ -381,10 +385,10 @@ internal sealed partial class FrameConnection
 
             if (!slot.IsCompleted)
             {
-                if (unflushed)
+                if (unflushed > 0)
                 {
-                    await FlushAsync(output);
-                    unflushed = false;
+                    await FlushAsync(output, unflushed);
+                    unflushed = 0;
                 }
 
                 await slot.WaitAsync();
@@ -393,8 +397,7 @@ internal sealed partial class FrameConnection
             bool final = slot.Kind == FrameSlotKind.Status;
             if (!_outputClosed)
             {
-                slot.WriteAnswer(output);
-                unflushed = true;
+                unflushed += slot.WriteAnswer(output);
             }
 
             if (slot.Kind == FrameSlotKind.Request)
@@ -413,20 +416,21 @@ internal sealed partial class FrameConnection
             }
         }
 
-        if (unflushed)
+        if (unflushed > 0)
         {
-            await FlushAsync(output);
+            await FlushAsync(output, unflushed);
         }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FlushAsync(PipeWriter output)
+    private async ValueTask FlushAsync(PipeWriter output, long bytes)
     {
         if (_outputClosed)
         {
             return;
         }
 
+        _services.Metrics.BytesSent(bytes);
         try
         {
             ValueTask<FlushResult> flushing = output.FlushAsync();

@@ -26,6 +26,18 @@ internal sealed class FrameHeartbeat : IDisposable
 
     public void Dispose() => _timer.Dispose();
 
+    /// <summary>Requests read and not yet answered, summed over connections; for the in-flight gauge at scrape time.</summary>
+    public int CountUnansweredRequests()
+    {
+        int unanswered = 0;
+        foreach (KeyValuePair<FrameConnection, byte> entry in _connections)
+        {
+            unanswered += entry.Key.UnansweredRequests;
+        }
+
+        return unanswered;
+    }
+
     /// <summary>The shutdown timeout ran out: abort every connection still open. Returns the requests left unanswered.</summary>
     public int AbortAll()
     {

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Prometheus;
 
 namespace KestrelFrames.Hosting;
 
@@ -19,7 +18,8 @@ public static class FrameOperationsEndpointRouteBuilderExtensions
         endpoints.MapHealthChecks("/health", HealthOptions(FrameHealthTags.Ready));
 
         FrameMetrics metrics = endpoints.ServiceProvider.GetRequiredService<FrameMetrics>();
-        endpoints.MapMetrics("/metrics", metrics.Registry);
+        endpoints.ServiceProvider.GetRequiredService<FrameGaugeSampler>();
+        endpoints.MapGet("/metrics", context => MetricsEndpoint.WriteAsync(context, metrics));
         return endpoints;
     }
 

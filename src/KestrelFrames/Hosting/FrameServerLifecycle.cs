@@ -1,4 +1,5 @@
 using KestrelFrames.Connections;
+using KestrelFrames.Observability;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,7 +25,7 @@ internal sealed partial class FrameServerLifecycle(
     private CancellationTokenRegistration _onStopping;
     private CancellationTokenRegistration _onShutdownTimeout;
 
-    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartingAsync(CancellationToken cancellationToken) => ProcessMetrics.EnsureStartedAsync();
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

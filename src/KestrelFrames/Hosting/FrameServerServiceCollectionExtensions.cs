@@ -35,6 +35,7 @@ public static class FrameServerServiceCollectionExtensions
         services.TryAddSingleton<BufferBudget>();
         services.TryAddSingleton<FrameHeartbeat>();
         services.TryAddSingleton<ConnectionLimiter>();
+        services.TryAddSingleton<FrameGaugeSampler>();
 
         // Hosted services stop in reverse order and Kestrel's is registered after these, so Kestrel drains every
         // connection before the pool stops: no request can be stranded in the queue.

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using KestrelFrames.Hosting;
-using KestrelFrames.Observability;
 using KestrelFrames.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -25,7 +24,7 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
     private int _running;
     private volatile bool _stopping;
 
-    public WorkerPool(IOptions<FrameServerOptions> options, IFrameHandler handler, FrameMetrics metrics, ILogger<WorkerPool> logger)
+    public WorkerPool(IOptions<FrameServerOptions> options, IFrameHandler handler, ILogger<WorkerPool> logger)
     {
         FrameServerOptions value = options.Value;
         _maxWorkers = value.Workers;
@@ -38,7 +37,6 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
             SingleReader = false,
             SingleWriter = false,
         });
-        metrics.ObserveWorkerPool(() => QueueLength, () => BusyWorkers);
     }
 
     public int QueueLength => _queue.Reader.Count;

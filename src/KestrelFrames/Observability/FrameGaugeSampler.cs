@@ -1,0 +1,21 @@
+using KestrelFrames.Connections;
+using KestrelFrames.Hosting;
+using KestrelFrames.Processing;
+
+namespace KestrelFrames.Observability;
+
+/// <summary>
+/// Fills the gauges that describe the whole server at scrape time, from the components that know them, instead
+/// of updating shared counters on every request.
+/// </summary>
+internal sealed class FrameGaugeSampler
+{
+    public FrameGaugeSampler(FrameMetrics metrics, WorkerPool pool, FrameHeartbeat connections, FrameServerState state) =>
+        metrics.SampleBeforeScrape(() =>
+        {
+            metrics.QueueLength.Set(pool.QueueLength);
+            metrics.WorkersBusy.Set(pool.BusyWorkers);
+            metrics.InFlightRequests.Set(connections.CountUnansweredRequests());
+            metrics.Draining.Set(state.IsStopping ? 1 : 0);
+        });
+}

@@ -33,7 +33,11 @@ internal static class HealthCheckCommand
             .AddJsonFile("appsettings.json", optional: true)
             .AddEnvironmentVariables()
             .Build();
-        var endpoint = new Uri(configuration["Kestrel:Endpoints:Http:Url"] ?? "http://127.0.0.1:8080");
-        return new UriBuilder(endpoint) { Host = "127.0.0.1", Path = "/health/live" }.Uri;
+        string url = configuration["Kestrel:Endpoints:Http:Url"] ?? "http://127.0.0.1:8080";
+
+        // Kestrel accepts wildcard hosts (http://*:8080, http://+:8080) that are not valid URIs: any host will do,
+        // as the check always goes to loopback.
+        url = url.Replace("://*", "://localhost", StringComparison.Ordinal).Replace("://+", "://localhost", StringComparison.Ordinal);
+        return new UriBuilder(new Uri(url)) { Host = "127.0.0.1", Path = "/health/live" }.Uri;
     }
 }

@@ -18,6 +18,9 @@ internal sealed partial class FrameConnection
     [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: write timeout, the client is not reading its answers; aborting ({Suppressed} similar warnings suppressed before this one).")]
     private static partial void LogWriteTimeout(ILogger logger, string connectionId, EndPoint? remoteEndPoint, int suppressed);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: idle timeout; closing.")]
+    private static partial void LogIdle(ILogger logger, string connectionId);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: read failed: {Reason}.")]
     private static partial void LogReadFailed(ILogger logger, string connectionId, string reason);
 

@@ -153,7 +153,16 @@ internal sealed partial class FrameConnection
 
         _timedOut = status;
         _services.Metrics.ProtocolError(reason);
-        LogClientFault(status);
+
+        // An idle client is normal (it went away without closing): not worth a warning.
+        if (status == FrameStatus.IdleTimeout)
+        {
+            LogIdle(_services.Logger, ConnectionId);
+        }
+        else
+        {
+            LogClientFault(status);
+        }
         _context.Transport.Input.CancelPendingRead();
     }
 

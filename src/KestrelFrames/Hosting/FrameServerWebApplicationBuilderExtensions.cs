@@ -23,6 +23,7 @@ public static class FrameServerWebApplicationBuilderExtensions
 
         // HostOptions:ShutdownTimeout bounds the whole drain; operators set it next to Frames:DrainDelay.
         builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
+        builder.AddFrameTelemetry();
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             // Configure(section) must get the real section: the argument-less overload reads an empty one,

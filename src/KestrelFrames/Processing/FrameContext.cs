@@ -18,6 +18,6 @@ public abstract class FrameContext
     /// <summary>The transport's id of the connection the request arrived on.</summary>
     public abstract string ConnectionId { get; }
 
-    /// <summary>The client's address (from the PROXY protocol header where one was accepted).</summary>
+    /// <summary>The client's address, as the transport reports it.</summary>
     public abstract EndPoint? RemoteEndPoint { get; }
 }

@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Tasks.Sources;
 using KestrelFrames.Connections;
+using KestrelFrames.Observability;
 using KestrelFrames.Protocol;
 
 namespace KestrelFrames.Processing;
@@ -41,6 +43,9 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
 
     public CancellationToken Aborted => _connection.Aborted;
 
+    /// <summary>The request's span, when tracing is on.</summary>
+    public Activity? Activity { get; private set; }
+
     public bool IsCompleted => _completion.GetStatus(_completion.Version) != ValueTaskSourceStatus.Pending;
 
     /// <summary>
@@ -56,6 +61,10 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         _request = ArrayPool<byte>.Shared.Rent(_requestLength);
         payload.CopyTo(_request);
         ReceivedTimestamp = receivedTimestamp;
+        if (FrameActivitySource.Source.HasListeners())
+        {
+            StartActivity();
+        }
     }
 
     /// <summary>A request answered with <paramref name="status"/> without being read into memory or run.</summary>
@@ -63,6 +72,11 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     {
         Kind = FrameSlotKind.Request;
         ReceivedTimestamp = receivedTimestamp;
+        if (FrameActivitySource.Source.HasListeners())
+        {
+            StartActivity();
+        }
+
         Complete(status);
     }
 
@@ -83,7 +97,47 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     public void Complete(FrameStatus? status)
     {
         Status = status;
+        if (Activity is { } activity)
+        {
+            activity.SetTag("kestrelframes.outcome", status switch { null => "ok", FrameStatus.Busy => "busy", _ => "handler_error" });
+            if (status == FrameStatus.HandlerError)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, "handler failed");
+            }
+
+            activity.Stop();
+            Activity = null;
+        }
+
+        // Last: once completed, the write loop may reset and reuse this slot.
         _completion.SetResult(true);
+    }
+
+    /// <summary>Worker: the request left the queue; the span records how long it waited.</summary>
+    public void Dequeued(TimeProvider time)
+    {
+        Activity?.SetTag("kestrelframes.queue_time_us", (long)time.GetElapsedTime(ReceivedTimestamp).TotalMicroseconds);
+    }
+
+    private void StartActivity()
+    {
+        // Each request is a root span. The read loop starts it, and StartActivity would make it Activity.Current
+        // for the rest of the loop, parenting every later request of the connection under this one: restore.
+        Activity? previous = System.Diagnostics.Activity.Current;
+        System.Diagnostics.Activity.Current = null;
+        Activity = FrameActivitySource.Source.StartActivity(FrameActivitySource.RequestActivityName, ActivityKind.Server, parentContext: default);
+        System.Diagnostics.Activity.Current = previous;
+        if (Activity is { IsAllDataRequested: true } activity)
+        {
+            activity.SetTag("kestrelframes.connection.id", ConnectionId);
+            activity.SetTag("kestrelframes.request.size", _requestLength);
+            activity.SetTag("network.transport", "tcp");
+            if (RemoteEndPoint is IPEndPoint peer)
+            {
+                activity.SetTag("network.peer.address", peer.Address.ToString());
+                activity.SetTag("network.peer.port", peer.Port);
+            }
+        }
     }
 
     public ValueTask WaitAsync() => new(this, _completion.Version);

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using KestrelFrames.Hosting;
+using KestrelFrames.Observability;
 using KestrelFrames.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,13 +21,17 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
     private readonly Channel<FrameWorkItem> _queue;
     private readonly IFrameHandler _handler;
     private readonly ILogger<WorkerPool> _logger;
+    private readonly TimeProvider _time;
+    private readonly LogThrottle _logThrottle;
     private readonly int _maxWorkers;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _running;
     private volatile bool _stopping;
 
-    public WorkerPool(IOptions<FrameServerOptions> options, IFrameHandler handler, ILogger<WorkerPool> logger)
+    public WorkerPool(IOptions<FrameServerOptions> options, IFrameHandler handler, TimeProvider time, ILogger<WorkerPool> logger)
     {
+        _time = time;
+        _logThrottle = new LogThrottle(time);
         FrameServerOptions value = options.Value;
         _maxWorkers = value.Workers;
         QueueCapacity = value.QueueCapacity;
@@ -148,6 +154,14 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask RunAsync(FrameWorkItem item)
     {
+        // The request's span is current while its handler runs, so the handler's own spans are its children.
+        Activity? previous = Activity.Current;
+        if (item.Activity is not null)
+        {
+            item.Dequeued(_time);
+            Activity.Current = item.Activity;
+        }
+
         try
         {
             ValueTask handling = _handler.HandleAsync(item, item.Aborted);
@@ -162,8 +176,16 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogHandlerFailed(_logger, item.ConnectionId, ex);
+            if (_logThrottle.TryEnter(out int suppressed))
+            {
+                LogHandlerFailed(_logger, item.ConnectionId, suppressed, ex);
+            }
+
             item.Complete(FrameStatus.HandlerError);
+        }
+        finally
+        {
+            Activity.Current = previous;
         }
     }
 
@@ -175,8 +197,8 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Frame handler failed on connection {ConnectionId}; answered HandlerError.")]
-    private static partial void LogHandlerFailed(ILogger logger, string connectionId, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Frame handler failed on connection {ConnectionId}; answered HandlerError ({Suppressed} similar errors suppressed before this one).")]
+    private static partial void LogHandlerFailed(ILogger logger, string connectionId, int suppressed, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pool stopped with {Queued} queued and {Running} running requests abandoned at the shutdown timeout.")]
     private static partial void LogStopTimedOut(ILogger logger, int queued, int running);

@@ -28,7 +28,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static ServerProcess Start(params string[] args)
+    /// <summary>The server on loopback port 0 for both endpoints, with <paramref name="args"/> after.</summary>
+    public static ServerProcess Start(params string[] args) =>
+        Run(["--Kestrel:Endpoints:Frames:Url=http://127.0.0.1:0", "--Kestrel:Endpoints:Http:Url=http://127.0.0.1:0", .. args]);
+
+    /// <summary>The server binary with exactly <paramref name="args"/>, e.g. a subcommand.</summary>
+    public static ServerProcess Run(string[] args, IDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -37,11 +42,14 @@ public sealed partial class ServerProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "KestrelFrames.Server.dll"));
-        info.ArgumentList.Add("--Kestrel:Endpoints:Frames:Url=http://127.0.0.1:0");
-        info.ArgumentList.Add("--Kestrel:Endpoints:Http:Url=http://127.0.0.1:0");
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[key] = value;
         }
 
         var server = new ServerProcess(new Process { StartInfo = info });

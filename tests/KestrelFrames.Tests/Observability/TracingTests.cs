@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Net;
+using KestrelFrames.Observability;
+using KestrelFrames.Protocol;
+using KestrelFrames.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Trace;
+
+namespace KestrelFrames.Tests.Observability;
+
+[Collection(SerialTracing.Name)]
+public sealed class TracingTests
+{
+    [Fact]
+    public async Task Each_request_gets_one_root_span_with_its_connection_size_outcome_and_peer()
+    {
+        var spans = new List<Activity>();
+        await using var server = TestFrameServer.Start(services: Tracing(spans));
+        using var client = await server.ConnectAsync();
+        var local = (IPEndPoint)client.Socket.LocalEndPoint!;
+
+        for (int i = 0; i < 3; i++)
+        {
+            await client.SendFrameAsync(new byte[10 + i]);
+            await client.ReadRequiredFrameAsync();
+        }
+
+        await server.StopAsync(); // Flushes the exporter: every span has ended by now.
+        var mine = Mine(spans, local);
+        Assert.Equal(3, mine.Count);
+        Assert.All(mine, span =>
+        {
+            Assert.Equal(FrameActivitySource.RequestActivityName, span.OperationName);
+            Assert.Equal(ActivityKind.Server, span.Kind);
+            Assert.Null(span.ParentId); // A root: never the previous request of the connection.
+            Assert.Equal("ok", span.GetTagItem("kestrelframes.outcome"));
+            Assert.Equal("127.0.0.1", span.GetTagItem("network.peer.address"));
+            Assert.NotNull(span.GetTagItem("kestrelframes.connection.id"));
+            Assert.NotNull(span.GetTagItem("kestrelframes.queue_time_us"));
+        });
+        Assert.Equal([10, 11, 12], mine.Select(s => (int)s.GetTagItem("kestrelframes.request.size")!).Order());
+        Assert.Equal(3, mine.Select(s => s.TraceId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_handler_failure_marks_its_span_as_an_error()
+    {
+        var spans = new List<Activity>();
+        await using var server = TestFrameServer.Start(services: services =>
+        {
+            Tracing(spans)(services);
+            DelegateFrameHandler.Use((_, _) => throw new InvalidOperationException("boom"))(services);
+        });
+        using var client = await server.ConnectAsync();
+        var local = (IPEndPoint)client.Socket.LocalEndPoint!;
+
+        await client.SendFrameAsync("x"u8);
+        Assert.Equal(FrameStatus.HandlerError, (await client.ReadRequiredFrameAsync()).Status);
+
+        await server.StopAsync();
+        Activity span = Assert.Single(Mine(spans, local));
+        Assert.Equal(ActivityStatusCode.Error, span.Status);
+        Assert.Equal("handler_error", span.GetTagItem("kestrelframes.outcome"));
+    }
+
+    [Fact]
+    public async Task The_handler_runs_inside_its_request_span()
+    {
+        var spans = new List<Activity>();
+        string? seenTraceId = null;
+        await using var server = TestFrameServer.Start(services: services =>
+        {
+            Tracing(spans)(services);
+            DelegateFrameHandler.Use(async (frame, _) =>
+            {
+                seenTraceId = Activity.Current?.TraceId.ToString();
+                await DelegateFrameHandler.Echo(frame);
+            })(services);
+        });
+        using var client = await server.ConnectAsync();
+        var local = (IPEndPoint)client.Socket.LocalEndPoint!;
+
+        await client.SendFrameAsync("x"u8);
+        await client.ReadRequiredFrameAsync();
+
+        await server.StopAsync();
+        Assert.Equal(Assert.Single(Mine(spans, local)).TraceId.ToString(), seenTraceId);
+    }
+
+    [Fact]
+    public async Task Without_a_listener_for_the_source_no_span_is_created()
+    {
+        var spans = new List<Activity>();
+        await using var server = TestFrameServer.Start(services: services =>
+            services.AddOpenTelemetry().WithTracing(t => t.AddSource("SomethingElse").AddInMemoryExporter(spans)));
+        using var client = await server.ConnectAsync();
+        Activity? seen = null;
+        await using var probe = TestFrameServer.Start(services: DelegateFrameHandler.Use(async (frame, _) =>
+        {
+            seen = Activity.Current;
+            await DelegateFrameHandler.Echo(frame);
+        }));
+        using var probeClient = await probe.ConnectAsync();
+
+        await client.SendFrameAsync("x"u8);
+        await client.ReadRequiredFrameAsync();
+        await probeClient.SendFrameAsync("x"u8);
+        await probeClient.ReadRequiredFrameAsync();
+
+        Assert.False(FrameActivitySource.Source.HasListeners());
+        Assert.Null(seen);
+        await server.StopAsync();
+        Assert.Empty(spans);
+    }
+
+    private static Action<IServiceCollection> Tracing(List<Activity> spans) => services =>
+        services.AddOpenTelemetry().WithTracing(t => t.AddSource(FrameActivitySource.Name).AddInMemoryExporter(spans));
+
+    private static List<Activity> Mine(List<Activity> spans, IPEndPoint client)
+    {
+        lock (spans)
+        {
+            return [.. spans.Where(s => Equals(s.GetTagItem("network.peer.port"), client.Port))];
+        }
+    }
+}

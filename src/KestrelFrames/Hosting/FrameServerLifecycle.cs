@@ -48,6 +48,12 @@ internal sealed partial class FrameServerLifecycle(
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        // A host stopped twice (StopApplication, then disposal) drains once.
+        if (state.IsDraining)
+        {
+            return;
+        }
+
         state.BeginStopping();
 
         // The token is the host's shutdown timeout, shared by every stopping service: when it fires, Kestrel

@@ -82,13 +82,17 @@ public sealed class HostileClientTests
         await using var server = TestFrameServer.Start();
         using var closures = new ConnectionClosures(server);
         using var unobserved = new UnobservedTaskExceptions();
+        using var pacer = await server.ConnectAsync();
         using (var client = await server.ConnectAsync())
         {
+            await HostileClient.RoundTripAsync(client); // The server has this connection in its read loop.
             await client.SendRawAsync([.. Header(100_000), .. new byte[10]]);
+            await HostileClient.RoundTripAsync(pacer); // And has most likely read the partial frame by now.
             Reset(client);
         }
 
-        await closures.WaitAsync(1);
+        pacer.Dispose();
+        await closures.WaitAsync(2); // Both closed: the pacer too, so no connection should be counted open.
 
         await HostileClient.AssertConnectionReleasedAsync(server);
         unobserved.AssertNone();
@@ -213,6 +217,17 @@ internal static class HostileClient
 
     public static async Task<double> ProtocolErrorsAsync(TestFrameServer server, string reason) =>
         OperationsEndpointTests.Sample(await server.Http.GetStringAsync("/metrics"), ProtocolErrorSeries(reason));
+
+    /// <summary>
+    /// A heartbeat answered on <paramref name="connection"/>. On a second connection it paces a test by the server's
+    /// own progress instead of the wall clock: the server has most likely run since the bytes sent before it.
+    /// </summary>
+    public static async Task RoundTripAsync(FrameTestClient connection)
+    {
+        await connection.SendFrameAsync([]);
+        Frame answer = await connection.ReadRequiredFrameAsync();
+        Assert.False(answer.IsStatus, answer.ToString());
+    }
 
     /// <summary>A well-behaved client on another connection still gets its echo, and the server still reports ready.</summary>
     public static async Task AssertServerStillServesAsync(TestFrameServer server)

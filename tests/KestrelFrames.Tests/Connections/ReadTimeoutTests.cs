@@ -6,6 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace KestrelFrames.Tests.Connections;
 
+[Collection(ProcessWideMeasurements.Name)]
 public sealed class ReadTimeoutTests
 {
     private static readonly Dictionary<string, string?> s_settings = new() { ["Frames:ReadTimeout"] = "00:00:02" };
@@ -15,7 +16,9 @@ public sealed class ReadTimeoutTests
     {
         var time = new FakeTimeProvider();
         await using var server = TestFrameServer.Start(s_settings, time: time);
+        using var pacer = await server.ConnectAsync();
         using var client = await server.ConnectAsync();
+        await HostileClient.RoundTripAsync(client); // The server has this connection in its read loop before the clock moves.
         await client.SendRawAsync([.. Header(1000), 0]);
 
         // Each byte arrives in time on its own, but the frame as a whole does not: 200 bytes of 1000 at most.
@@ -31,6 +34,7 @@ public sealed class ReadTimeoutTests
                 break; // The server has closed the connection.
             }
 
+            await HostileClient.RoundTripAsync(pacer); // Paced by the server, not the wall clock: the byte is most likely read.
             time.Advance(TimeSpan.FromMilliseconds(200));
         }
 
@@ -45,10 +49,13 @@ public sealed class ReadTimeoutTests
     {
         var time = new FakeTimeProvider();
         await using var server = TestFrameServer.Start(s_settings, time: time);
+        using var pacer = await server.ConnectAsync();
         using var client = await server.ConnectAsync();
+        await HostileClient.RoundTripAsync(client);
         byte[] payload = "in good time"u8.ToArray();
 
         await client.SendRawAsync([.. Header((uint)payload.Length), .. payload[..4]]);
+        await HostileClient.RoundTripAsync(pacer);
         time.Advance(TimeSpan.FromSeconds(1));
         await client.SendRawAsync(payload[4..]);
 

@@ -1,0 +1,138 @@
+using System.Diagnostics.Metrics;
+using KestrelFrames.Observability;
+using KestrelFrames.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
+using static KestrelFrames.Tests.Hosting.OperationsEndpointTests;
+
+namespace KestrelFrames.Tests.Observability;
+
+public sealed class MetricsTests
+{
+    [Fact]
+    public async Task A_hundred_echoes_move_the_request_byte_and_duration_series_by_exactly_a_hundred()
+    {
+        await using var server = TestFrameServer.Start();
+        using var client = await server.ConnectAsync();
+
+        for (int i = 0; i < 100; i++)
+        {
+            await client.SendFrameAsync(new byte[10]);
+            await client.ReadRequiredFrameAsync();
+        }
+
+        string text = await server.Http.GetStringAsync("/metrics");
+        Assert.Equal(100, Sample(text, "frames_requests_total{outcome=\"ok\"}"));
+        Assert.Equal(0, Sample(text, "frames_requests_total{outcome=\"busy\"}"));
+        Assert.Equal(100, Sample(text, "frames_request_duration_seconds_count"));
+        Assert.Equal(100 * 14, Sample(text, "frames_received_bytes_total"));
+        Assert.Equal(100 * 14, Sample(text, "frames_sent_bytes_total"));
+        Assert.Equal(1, Sample(text, "frames_connections_total"));
+        Assert.Equal(0, Sample(text, "frames_inflight_requests"));
+        Assert.Equal(0, Sample(text, "frames_draining"));
+    }
+
+    [Fact]
+    public async Task Requests_held_by_the_handler_show_as_in_flight_busy_workers_and_queue_length()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = TestFrameServer.Start(
+            new Dictionary<string, string?> { ["Frames:Workers"] = "1" },
+            DelegateFrameHandler.Use(async (frame, _) =>
+            {
+                started.TrySetResult();
+                await gate.Task;
+                await DelegateFrameHandler.Echo(frame);
+            }));
+        var clients = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => server.ConnectAsync()));
+        await clients[0].SendFrameAsync("a"u8);
+        await started.Task;
+        foreach (var client in clients.Skip(1))
+        {
+            await client.SendFrameAsync("b"u8);
+        }
+
+        // Four requests wait for the one worker; there is no event for "queued", so ask until they are.
+        string text = await ScrapeUntilAsync(server, t => Sample(t, "frames_worker_queue_length") == 4);
+        Assert.Equal(4, Sample(text, "frames_worker_queue_length"));
+        Assert.Equal(5, Sample(text, "frames_inflight_requests"));
+        Assert.Equal(1, Sample(text, "frames_workers_busy"));
+
+        gate.SetResult();
+        foreach (var client in clients)
+        {
+            await client.ReadRequiredFrameAsync();
+            client.Dispose();
+        }
+
+        text = await server.Http.GetStringAsync("/metrics");
+        Assert.Equal(0, Sample(text, "frames_inflight_requests"));
+        Assert.Equal(0, Sample(text, "frames_worker_queue_length"));
+    }
+
+    [Fact]
+    public async Task Draining_reads_one_from_the_moment_shutdown_begins()
+    {
+        // A drain delay on a fake clock holds the server in its first shutdown step until the test moves it.
+        var time = new FakeTimeProvider();
+        var logs = new LogWaiter();
+        await using var server = TestFrameServer.Start(
+            new Dictionary<string, string?> { ["Frames:DrainDelay"] = "00:00:05" }, logs.Register, time);
+        Assert.Equal(0, Sample(await server.Http.GetStringAsync("/metrics"), "frames_draining"));
+
+        server.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        Assert.Equal(1, Sample(await server.Http.GetStringAsync("/metrics"), "frames_draining"));
+        await logs.WaitForAsync("serving for 5 s more");
+        time.Advance(TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Kestrel_and_runtime_meters_are_on_metrics_too()
+    {
+        await using var server = TestFrameServer.Start();
+        using var client = await server.ConnectAsync();
+        await client.SendFrameAsync("x"u8);
+        await client.ReadRequiredFrameAsync();
+
+        string text = await server.Http.GetStringAsync("/metrics");
+
+        Assert.Contains($"microsoft_aspnetcore_server_kestrel_kestrel_active_connections{{network_transport=\"tcp\",network_type=\"ipv4\",server_address=\"127.0.0.1\",server_port=\"{server.FramesEndPoint.Port}\"}} 1", text, StringComparison.Ordinal);
+        Assert.Contains("system_runtime_dotnet_gc_heap_total_allocated", text, StringComparison.Ordinal);
+        Assert.Contains("# HELP frames_requests_total ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_kestrelframes_meter_reports_the_same_request_count_for_opentelemetry_and_dotnet_counters()
+    {
+        await using var server = TestFrameServer.Start();
+        using var requests = new MetricCollector<long>(server.Services.GetRequiredService<IMeterFactory>(), FrameMetrics.MeterName, "frames.requests");
+        using var client = await server.ConnectAsync();
+
+        for (int i = 0; i < 7; i++)
+        {
+            await client.SendFrameAsync("x"u8);
+            await client.ReadRequiredFrameAsync();
+        }
+
+        requests.RecordObservableInstruments();
+        Assert.Contains(requests.GetMeasurementSnapshot(), m => m.Value == 7 && Equals(m.Tags["outcome"], "ok"));
+    }
+
+    private static async Task<string> ScrapeUntilAsync(TestFrameServer server, Func<string, bool> condition)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            string text = await server.Http.GetStringAsync("/metrics");
+            if (condition(text) || attempt == 500)
+            {
+                return text;
+            }
+
+            await Task.Delay(10);
+        }
+    }
+}

@@ -59,4 +59,7 @@ public sealed class FrameServerOptions
     /// drains, so a load balancer stops sending new connections first. Default 0; containers set 5 s.
     /// </summary>
     public TimeSpan DrainDelay { get; set; }
+
+    /// <summary>On an https:// Frames endpoint, how long a client has to complete the TLS handshake. Default 10 s.</summary>
+    public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

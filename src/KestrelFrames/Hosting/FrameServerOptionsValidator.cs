@@ -21,6 +21,7 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         CheckTime(failures, nameof(options.KeepAlive), options.KeepAlive, allowZero: true);
         CheckTime(failures, nameof(options.MaxConnectionAge), options.MaxConnectionAge, allowZero: true);
         CheckTime(failures, nameof(options.DrainDelay), options.DrainDelay, allowZero: true);
+        CheckTime(failures, nameof(options.TlsHandshakeTimeout), options.TlsHandshakeTimeout, allowZero: false);
         if (!Enum.IsDefined(options.OverloadMode))
         {
             failures.Add($"{FrameServerOptions.SectionName}:{nameof(options.OverloadMode)} must be Backpressure or Shed (was {options.OverloadMode}).");

@@ -17,17 +17,9 @@ public static class FrameServerValidation
     {
         ArgumentNullException.ThrowIfNull(app);
         string endpointKey = $"Kestrel:Endpoints:{FrameServerWebApplicationBuilderExtensions.FramesEndpointName}:Url";
-        string? url = app.Configuration[endpointKey];
-        if (string.IsNullOrEmpty(url))
+        if (string.IsNullOrEmpty(app.Configuration[endpointKey]))
         {
             throw Failure($"{endpointKey} is not set: the frame protocol has no endpoint (e.g. http://0.0.0.0:9000).");
-        }
-
-        // Kestrel's loader would add TLS after the terminal frame handler, where it never runs: the port would
-        // silently serve plain text. Refuse it until TLS is wired in front of the handler.
-        if (url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-        {
-            throw Failure($"{endpointKey} is {url}: TLS on the frame endpoint is not supported yet; use http://.");
         }
 
         try

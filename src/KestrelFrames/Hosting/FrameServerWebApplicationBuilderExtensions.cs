@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace KestrelFrames.Hosting;
 
@@ -29,7 +30,22 @@ public static class FrameServerWebApplicationBuilderExtensions
             // Configure(section) must get the real section: the argument-less overload reads an empty one,
             // and the named endpoints are then never found.
             kestrel.Configure(context.Configuration.GetSection("Kestrel"))
-                .Endpoint(FramesEndpointName, endpoint => endpoint.ListenOptions.UseFrames());
+                .Endpoint(FramesEndpointName, endpoint =>
+                {
+                    // Connection middleware runs in the order added, the terminal frame handler last. The loader
+                    // adds TLS only after this callback, behind the terminal handler where it would never run:
+                    // on an https:// URL, TLS goes in here, in front, with the certificate the loader read.
+                    if (endpoint.IsHttps)
+                    {
+                        // Read here, at bind time: the ConfigureKestrel callback around this runs during Build,
+                        // before ValidateFrameServer has had a chance to report a bad value in one line.
+                        endpoint.HttpsOptions.HandshakeTimeout = kestrel.ApplicationServices
+                            .GetRequiredService<IOptions<FrameServerOptions>>().Value.TlsHandshakeTimeout;
+                        endpoint.ListenOptions.UseHttps(endpoint.HttpsOptions);
+                    }
+
+                    endpoint.ListenOptions.UseFrames();
+                });
         });
         return builder;
     }

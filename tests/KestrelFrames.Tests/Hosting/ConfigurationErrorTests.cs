@@ -23,15 +23,6 @@ public sealed class ConfigurationErrorTests
     }
 
     [Fact]
-    public async Task A_tls_url_on_the_frames_endpoint_is_refused_rather_than_served_in_plain_text()
-    {
-        await using var server = ServerProcess.Start("--Kestrel:Endpoints:Frames:Url=https://127.0.0.1:0");
-
-        Assert.Equal(2, await server.WaitForExitAsync());
-        Assert.Contains("TLS on the frame endpoint is not supported", server.Output, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task A_missing_frames_endpoint_stops_the_start_naming_the_key()
     {
         await using var server = ServerProcess.Start("--Kestrel:Endpoints:Frames:Url=");

@@ -9,8 +9,13 @@ namespace KestrelFrames.Tests.Infrastructure;
 public sealed class FrameTestClient : IDisposable
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(30);
+    private readonly Stream _stream;
 
-    private FrameTestClient(Socket socket) => Socket = socket;
+    private FrameTestClient(Socket socket, Stream stream)
+    {
+        Socket = socket;
+        _stream = stream;
+    }
 
     public Socket Socket { get; }
 
@@ -18,7 +23,18 @@ public sealed class FrameTestClient : IDisposable
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(endPoint);
-        return new FrameTestClient(socket);
+        return new FrameTestClient(socket, new NetworkStream(socket, ownsSocket: false));
+    }
+
+    /// <summary>Connects over TLS, trusting exactly <paramref name="serverCertificate"/>.</summary>
+    public static async Task<FrameTestClient> ConnectTlsAsync(EndPoint endPoint, System.Security.Cryptography.X509Certificates.X509Certificate2 serverCertificate)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(endPoint);
+        var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false,
+            (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == serverCertificate.GetCertHashString());
+        await tls.AuthenticateAsClientAsync("localhost");
+        return new FrameTestClient(socket, tls);
     }
 
     public static byte[] Encode(ReadOnlySpan<byte> payload)
@@ -34,7 +50,7 @@ public sealed class FrameTestClient : IDisposable
     public async Task SendRawAsync(byte[] bytes)
     {
         using var timeout = new CancellationTokenSource(s_timeout);
-        await Socket.SendAsync(bytes, SocketFlags.None, timeout.Token);
+        await _stream.WriteAsync(bytes, timeout.Token);
     }
 
     /// <summary>The next frame, or null when the server closed the connection cleanly at a frame boundary.</summary>
@@ -59,7 +75,11 @@ public sealed class FrameTestClient : IDisposable
     /// <summary>True when the server has closed its side: the next read returns end of stream.</summary>
     public async Task<bool> IsClosedByServerAsync() => await ReadFrameAsync() is null;
 
-    public void Dispose() => Socket.Dispose();
+    public void Dispose()
+    {
+        _stream.Dispose();
+        Socket.Dispose();
+    }
 
     private async Task<bool> ReadExactlyAsync(Memory<byte> buffer, bool allowEof)
     {
@@ -67,7 +87,7 @@ public sealed class FrameTestClient : IDisposable
         int read = 0;
         while (read < buffer.Length)
         {
-            int n = await Socket.ReceiveAsync(buffer[read..], SocketFlags.None, timeout.Token);
+            int n = await _stream.ReadAsync(buffer[read..], timeout.Token);
             if (n == 0)
             {
                 if (allowEof && read == 0)

@@ -1,0 +1,1 @@
+namespace KestrelFrames.Bench; internal static class BenchProgram { public static int Main() => 0; }

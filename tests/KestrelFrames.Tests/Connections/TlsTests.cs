@@ -1,0 +1,73 @@
+using KestrelFrames.Protocol;
+using KestrelFrames.Tests.Infrastructure;
+using static KestrelFrames.Tests.Hosting.OperationsEndpointTests;
+
+namespace KestrelFrames.Tests.Connections;
+
+public sealed class TlsTests : IDisposable
+{
+    private readonly TestCertificate _certificate = new();
+
+    [Fact]
+    public async Task Requests_are_echoed_over_tls()
+    {
+        await using var server = TestFrameServer.Start(_certificate.FramesTlsSettings());
+        using var client = await FrameTestClient.ConnectTlsAsync(server.FramesEndPoint, _certificate.Certificate);
+
+        byte[] payload = FrameServerEchoTests.RandomPayload(100_000, seed: 7);
+        await client.SendRawAsync([.. FrameTestClient.Encode(payload), .. FrameTestClient.Encode([]), .. FrameTestClient.Encode("x"u8)]);
+
+        Assert.Equal(payload, (await client.ReadRequiredFrameAsync()).Payload);
+        Assert.Empty((await client.ReadRequiredFrameAsync()).Payload);
+        Assert.Equal("x"u8.ToArray(), (await client.ReadRequiredFrameAsync()).Payload);
+    }
+
+    [Fact]
+    public async Task Limits_answer_with_their_status_frames_inside_tls()
+    {
+        var settings = _certificate.FramesTlsSettings();
+        settings["Frames:MaxConnections"] = "1";
+        await using var server = TestFrameServer.Start(settings);
+        using var first = await FrameTestClient.ConnectTlsAsync(server.FramesEndPoint, _certificate.Certificate);
+        await first.SendFrameAsync("hold"u8);
+        await first.ReadRequiredFrameAsync();
+
+        using var second = await FrameTestClient.ConnectTlsAsync(server.FramesEndPoint, _certificate.Certificate);
+        Assert.Equal(FrameStatus.ConnectionLimit, (await second.ReadRequiredFrameAsync()).Status);
+
+        await first.SendRawAsync([0x7F, 0, 0, 0]);
+        Assert.Equal(FrameStatus.FrameTooLarge, (await first.ReadRequiredFrameAsync()).Status);
+        Assert.True(await first.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task A_plaintext_client_on_the_tls_port_is_closed_without_reaching_the_frame_handler()
+    {
+        await using var server = TestFrameServer.Start(_certificate.FramesTlsSettings());
+        using var closures = new ConnectionClosures(server);
+        using (var plain = await server.ConnectAsync())
+        {
+            await plain.SendFrameAsync("hello"u8);
+            await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                // The server answers garbage with a TLS alert or nothing, then closes: never a frame.
+                while (await plain.ReadFrameAsync() is not null)
+                {
+                }
+
+                throw new EndOfStreamException();
+            });
+        }
+
+        await closures.WaitAsync(1);
+        string metrics = await server.Http.GetStringAsync("/metrics");
+        Assert.Equal(0, Sample(metrics, "frames_connections_total"));
+        Assert.Equal(0, Sample(metrics, "frames_active_connections"));
+
+        using var good = await FrameTestClient.ConnectTlsAsync(server.FramesEndPoint, _certificate.Certificate);
+        await good.SendFrameAsync("ok"u8);
+        Assert.Equal("ok"u8.ToArray(), (await good.ReadRequiredFrameAsync()).Payload);
+    }
+
+    public void Dispose() => _certificate.Dispose();
+}

@@ -62,4 +62,7 @@ public sealed class FrameServerOptions
 
     /// <summary>On an https:// Frames endpoint, how long a client has to complete the TLS handshake. Default 10 s.</summary>
     public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>PROXY protocol from L4 balancers, so limits, logs and traces see the real client address.</summary>
+    public ProxyProtocolOptions ProxyProtocol { get; set; } = new();
 }

@@ -22,12 +22,36 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         CheckTime(failures, nameof(options.MaxConnectionAge), options.MaxConnectionAge, allowZero: true);
         CheckTime(failures, nameof(options.DrainDelay), options.DrainDelay, allowZero: true);
         CheckTime(failures, nameof(options.TlsHandshakeTimeout), options.TlsHandshakeTimeout, allowZero: false);
+        ValidateProxyProtocol(failures, options.ProxyProtocol);
         if (!Enum.IsDefined(options.OverloadMode))
         {
             failures.Add($"{FrameServerOptions.SectionName}:{nameof(options.OverloadMode)} must be Backpressure or Shed (was {options.OverloadMode}).");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateProxyProtocol(List<string> failures, ProxyProtocolOptions proxy)
+    {
+        const string Key = $"{FrameServerOptions.SectionName}:{nameof(FrameServerOptions.ProxyProtocol)}";
+        if (!Enum.IsDefined(proxy.Mode))
+        {
+            failures.Add($"{Key}:Mode must be Off, Optional or Required (was {proxy.Mode}).");
+        }
+
+        CheckTime(failures, $"{nameof(FrameServerOptions.ProxyProtocol)}:{nameof(proxy.HeaderTimeout)}", proxy.HeaderTimeout, allowZero: false);
+        for (int i = 0; i < proxy.TrustedProxies.Length; i++)
+        {
+            if (!TrustedProxies.TryParseEntry(proxy.TrustedProxies[i], out _))
+            {
+                failures.Add($"{Key}:TrustedProxies:{i} is not an IP address or CIDR range (was '{proxy.TrustedProxies[i]}').");
+            }
+        }
+
+        if (proxy.Mode != ProxyProtocolMode.Off && proxy.TrustedProxies.Length == 0)
+        {
+            failures.Add($"{Key}:TrustedProxies must list the balancers' addresses when {Key}:Mode is {proxy.Mode}.");
+        }
     }
 
     private static void CheckTime(List<string> failures, string key, TimeSpan value, bool allowZero)

@@ -1,3 +1,4 @@
+using KestrelFrames.Connections;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -35,6 +36,12 @@ public static class FrameServerWebApplicationBuilderExtensions
                     // Connection middleware runs in the order added, the terminal frame handler last. The loader
                     // adds TLS only after this callback, behind the terminal handler where it would never run:
                     // on an https:// URL, TLS goes in here, in front, with the certificate the loader read.
+                    // PROXY protocol first: the balancer's header comes before the client's TLS handshake.
+                    if (kestrel.ApplicationServices.GetRequiredService<IOptions<FrameServerOptions>>().Value.ProxyProtocol.Mode != ProxyProtocolMode.Off)
+                    {
+                        endpoint.ListenOptions.Use(next => ActivatorUtilities.CreateInstance<ProxyProtocolMiddleware>(kestrel.ApplicationServices, next).OnConnectionAsync);
+                    }
+
                     if (endpoint.IsHttps)
                     {
                         // Read here, at bind time: the ConfigureKestrel callback around this runs during Build,

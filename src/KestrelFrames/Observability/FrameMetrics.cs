@@ -31,6 +31,7 @@ internal sealed class FrameMetrics : IDisposable
     private readonly Counter.Child _rejectedPerIpLimit;
     private readonly Counter _probes;
     private readonly Counter.Child[] _protocolErrors;
+    private readonly Counter.Child[] _proxyRejections;
     private readonly Counter _receivedBytes;
     private readonly Counter _sentBytes;
     private readonly Meter _meter;
@@ -56,6 +57,8 @@ internal sealed class FrameMetrics : IDisposable
         _probes = factory.CreateCounter("frames_connections_probe_total", "Frame connections closed before sending a byte (load balancer TCP probes).");
         Counter protocolErrors = Labelled(factory, "frames_protocol_errors_total", "Connections closed for a client's fault, by reason.", "reason");
         _protocolErrors = [.. s_protocolErrorLabels.Select(label => protocolErrors.WithLabels(label))];
+        Counter proxyRejections = Labelled(factory, "frames_proxy_protocol_rejected_total", "Connections closed by the PROXY protocol reader, by reason (untrusted, missing, malformed, timeout).", "reason");
+        _proxyRejections = [.. Enum.GetNames<ProxyRejection>().Select(name => proxyRejections.WithLabels(name.ToLowerInvariant()))];
         _receivedBytes = factory.CreateCounter("frames_received_bytes_total", "Bytes of frames received, headers included.");
         _sentBytes = factory.CreateCounter("frames_sent_bytes_total", "Bytes of frames sent, headers included.");
         QueueLength = factory.CreateGauge("frames_worker_queue_length", "Requests waiting in the worker pool's queue.");
@@ -96,6 +99,8 @@ internal sealed class FrameMetrics : IDisposable
     public void ProbeConnection() => _probes.Inc();
 
     public void ProtocolError(ProtocolErrorReason reason) => _protocolErrors[(int)reason].Inc();
+
+    public void ProxyRejected(ProxyRejection reason) => _proxyRejections[(int)reason].Inc();
 
     public void BytesReceived(long bytes) => _receivedBytes.Inc(bytes);
 

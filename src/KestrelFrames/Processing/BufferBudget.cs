@@ -20,12 +20,20 @@ internal sealed class BufferBudget(IOptions<FrameServerOptions> options)
 
     public bool TryReserve(long bytes)
     {
-        if (Interlocked.Add(ref _used, bytes) <= _limit)
+        // Add only what fits: an add-then-undo would let Used overshoot the limit, fail reservations that fit,
+        // and wake every waiter on each undo, spinning exactly when the server is at its memory limit.
+        long used = Volatile.Read(ref _used);
+        while (used + bytes <= _limit)
         {
-            return true;
+            long seen = Interlocked.CompareExchange(ref _used, used + bytes, used);
+            if (seen == used)
+            {
+                return true;
+            }
+
+            used = seen;
         }
 
-        Release(bytes);
         return false;
     }
 

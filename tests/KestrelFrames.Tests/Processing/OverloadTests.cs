@@ -1,0 +1,339 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using KestrelFrames.Processing;
+using KestrelFrames.Protocol;
+using KestrelFrames.Tests.Connections;
+using KestrelFrames.Tests.Hosting;
+using KestrelFrames.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KestrelFrames.Tests.Processing;
+
+public sealed class OverloadTests
+{
+    private const int Burst = 50;
+
+    [Fact]
+    public async Task In_shed_mode_a_burst_beyond_the_pool_is_answered_in_order_with_busy_for_requests_that_never_ran()
+    {
+        var gated = new GatedHandler();
+        await using var server = TestFrameServer.Start(
+            new Dictionary<string, string?>
+            {
+                ["Frames:OverloadMode"] = "Shed",
+                ["Frames:Workers"] = "1",
+                ["Frames:QueueCapacity"] = "1",
+            },
+            DelegateFrameHandler.Use(gated.HandleAsync));
+        using var client = await server.ConnectAsync();
+
+        // One write: the read loop parses the burst in one pass while the only worker waits on the gate.
+        await client.SendRawAsync(EncodeBurst(Burst));
+        await gated.FirstCall;
+        gated.Open();
+
+        var echoed = new List<int>();
+        int busy = 0;
+        for (int i = 0; i < Burst; i++)
+        {
+            Frame answer = await client.ReadRequiredFrameAsync();
+            if (answer.IsStatus)
+            {
+                Assert.Equal(FrameStatus.Busy, answer.Status);
+                busy++;
+            }
+            else
+            {
+                Assert.Equal(i, Index(answer));
+                echoed.Add(i);
+            }
+        }
+
+        // Nothing answered twice: after the fifty answers there is only the close.
+        client.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        Assert.True(await client.IsClosedByServerAsync());
+
+        Assert.True(busy > 0, "a burst of 50 against one worker and a queue of one was never shed");
+        Assert.Contains(0, echoed);
+        Assert.Equal(echoed, gated.Seen.Order());
+        string text = await server.Http.GetStringAsync("/metrics");
+        Assert.Equal(busy, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"busy\"}"));
+        Assert.Equal(echoed.Count, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
+    }
+
+    [Fact]
+    public async Task In_backpressure_mode_a_burst_beyond_the_pool_waits_and_every_request_is_echoed_in_order()
+    {
+        var gated = new GatedHandler();
+        await using var server = TestFrameServer.Start(
+            new Dictionary<string, string?> { ["Frames:Workers"] = "1", ["Frames:QueueCapacity"] = "1" },
+            DelegateFrameHandler.Use(gated.HandleAsync));
+        using var client = await server.ConnectAsync();
+
+        await client.SendRawAsync(EncodeBurst(Burst));
+        await gated.FirstCall;
+        gated.Open();
+
+        for (int i = 0; i < Burst; i++)
+        {
+            Frame answer = await client.ReadRequiredFrameAsync();
+            Assert.False(answer.IsStatus, $"request {i} was answered {answer}");
+            Assert.Equal(i, Index(answer));
+        }
+
+        Assert.Equal(Enumerable.Range(0, Burst), gated.Seen.Order());
+        string text = await server.Http.GetStringAsync("/metrics");
+        Assert.Equal(0, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"busy\"}"));
+        Assert.Equal(Burst, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
+    }
+
+    [Fact]
+    public async Task A_connection_never_has_more_than_max_in_flight_requests_in_the_handler_at_once()
+    {
+        const int maxInFlight = 4;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var limitReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int inProgress = 0;
+        int maxInProgress = 0;
+        int entered = 0;
+        await using var server = TestFrameServer.Start(
+            new Dictionary<string, string?> { ["Frames:MaxInFlightPerConnection"] = "4" },
+            DelegateFrameHandler.Use(async (frame, _) =>
+            {
+                RaiseMax(ref maxInProgress, Interlocked.Increment(ref inProgress));
+                if (Interlocked.Increment(ref entered) == maxInFlight)
+                {
+                    limitReached.TrySetResult();
+                }
+
+                await gate.Task;
+                Interlocked.Decrement(ref inProgress);
+                await DelegateFrameHandler.Echo(frame);
+            }));
+        using var client = await server.ConnectAsync();
+
+        // With 64 workers free, only the connection's own limit keeps the other 46 out of the handler.
+        await client.SendRawAsync(EncodeBurst(Burst));
+        await limitReached.Task;
+        gate.SetResult();
+
+        for (int i = 0; i < Burst; i++)
+        {
+            Assert.Equal(i, Index(await client.ReadRequiredFrameAsync()));
+        }
+
+        Assert.Equal(maxInFlight, Volatile.Read(ref maxInProgress));
+        Assert.Equal(Burst, Volatile.Read(ref entered));
+    }
+
+    [Fact]
+    public async Task Requests_on_many_connections_never_hold_more_than_max_buffered_bytes_and_are_all_answered()
+    {
+        const int connections = 8;
+        const int perConnection = 4;
+        const int size = 1024;
+        const int limit = 4096;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var budgetFull = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        BufferBudget budget = null!; // Set before any client connects.
+        long maxUsed = 0;
+        int inProgress = 0;
+        int maxInProgress = 0;
+        int entered = 0;
+        await using var server = TestFrameServer.Start(
+            new Dictionary<string, string?> { ["Frames:MaxFrameSize"] = "1024", ["Frames:MaxBufferedBytes"] = "4096" },
+            DelegateFrameHandler.Use(async (frame, _) =>
+            {
+                RaiseMax(ref maxUsed, budget.Used);
+                RaiseMax(ref maxInProgress, Interlocked.Increment(ref inProgress));
+                if (Interlocked.Increment(ref entered) == limit / size)
+                {
+                    budgetFull.TrySetResult();
+                }
+
+                await gate.Task;
+                RaiseMax(ref maxUsed, budget.Used);
+                Interlocked.Decrement(ref inProgress);
+                await DelegateFrameHandler.Echo(frame);
+            }));
+        budget = server.Services.GetRequiredService<BufferBudget>();
+        using var closures = new ConnectionClosures(server);
+
+        byte[][][] payloads = [.. Enumerable.Range(0, connections).Select(c => Enumerable.Range(0, perConnection).Select(i =>
+        {
+            byte[] payload = FrameServerEchoTests.RandomPayload(size, (c * perConnection) + i);
+            BinaryPrimitives.WriteInt32BigEndian(payload, (c * perConnection) + i);
+            return payload;
+        }).ToArray())];
+        FrameTestClient[] clients = await Task.WhenAll(Enumerable.Range(0, connections).Select(_ => server.ConnectAsync()));
+        try
+        {
+            await Task.WhenAll(clients.Select((client, c) => client.SendRawAsync([.. payloads[c].SelectMany(p => FrameTestClient.Encode(p))])));
+
+            // Four 1 KiB requests fill the 4 KiB budget; the other 28 wait for it with 64 workers idle. While they
+            // wait, the budget is also sampled here, a fixed number of times: a waiter must not even briefly count
+            // bytes that do not fit.
+            await budgetFull.Task;
+            long usedWhileFull = 0;
+            for (int sample = 0; sample < 1_000_000; sample++)
+            {
+                usedWhileFull = Math.Max(usedWhileFull, budget.Used);
+            }
+
+            RaiseMax(ref maxUsed, usedWhileFull);
+            gate.TrySetResult();
+
+            await Task.WhenAll(clients.Select(async (client, c) =>
+            {
+                for (int i = 0; i < perConnection; i++)
+                {
+                    Frame answer = await client.ReadRequiredFrameAsync();
+                    Assert.False(answer.IsStatus, $"request {i} of connection {c} was answered {answer}");
+                    Assert.Equal(payloads[c][i], answer.Payload);
+                }
+            }));
+        }
+        finally
+        {
+            gate.TrySetResult();
+            ConnectionLimitTests.DisposeAll(clients);
+        }
+
+        long peak = Interlocked.Read(ref maxUsed);
+        Assert.True(peak is >= size and <= limit, $"BufferBudget.Used reached {peak} with MaxBufferedBytes {limit}");
+        Assert.Equal(limit / size, Volatile.Read(ref maxInProgress));
+        Assert.Equal(connections * perConnection, Volatile.Read(ref entered));
+        await closures.WaitAsync(connections);
+        Assert.Equal(0, budget.Used);
+    }
+
+    [Fact]
+    public async Task Health_probes_are_answered_while_two_hundred_connections_keep_every_worker_busy()
+    {
+        const int connections = 200;
+        const int requests = 20;
+        await using var server = TestFrameServer.Start(services: DelegateFrameHandler.Use(async (frame, cancellationToken) =>
+        {
+            await Task.Delay(20, cancellationToken);
+            await DelegateFrameHandler.Echo(frame);
+        }));
+        var fiveProbes = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var loadDone = new CancellationTokenSource();
+        int probes = 0;
+
+        async Task ProbeUntilLoadIsDoneAsync()
+        {
+            while (!loadDone.IsCancellationRequested)
+            {
+                using HttpResponseMessage response = await server.Http.GetAsync("/health/live", CancellationToken.None);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                if (Interlocked.Increment(ref probes) >= 5)
+                {
+                    fiveProbes.TrySetResult();
+                }
+            }
+        }
+
+        Task probing = ProbeUntilLoadIsDoneAsync();
+        Task load = Task.WhenAll(Enumerable.Range(0, connections).Select(async c =>
+        {
+            using FrameTestClient client = await server.ConnectAsync();
+            for (int i = 0; i < requests; i++)
+            {
+                if (i == requests - 1)
+                {
+                    // No connection finishes before five probes have been answered: they interleave with the load.
+                    // A failed probe ends the wait too, and fails the test below.
+                    await await Task.WhenAny(fiveProbes.Task, probing);
+                }
+
+                byte[] payload = BitConverter.GetBytes((c * 1000) + i);
+                await client.SendFrameAsync(payload);
+                Frame answer = await client.ReadRequiredFrameAsync();
+                Assert.False(answer.IsStatus, $"request {i} of connection {c} was answered {answer}");
+                Assert.Equal(payload, answer.Payload);
+            }
+        }));
+
+        try
+        {
+            await load;
+        }
+        finally
+        {
+            await loadDone.CancelAsync();
+        }
+
+        await probing;
+        Assert.True(Volatile.Read(ref probes) >= 5);
+        Assert.Equal(connections * requests, OperationsEndpointTests.Sample(
+            await server.Http.GetStringAsync("/metrics"), "frames_requests_total{outcome=\"ok\"}"));
+    }
+
+    private static byte[] EncodeBurst(int count) =>
+        [.. Enumerable.Range(0, count).SelectMany(i =>
+        {
+            var payload = new byte[4];
+            BinaryPrimitives.WriteInt32BigEndian(payload, i);
+            return FrameTestClient.Encode(payload);
+        })];
+
+    private static int Index(Frame answer)
+    {
+        Assert.False(answer.IsStatus, $"expected an echo, got {answer}");
+        return BinaryPrimitives.ReadInt32BigEndian(answer.Payload);
+    }
+
+    private static void RaiseMax(ref int max, int value)
+    {
+        int seen = Volatile.Read(ref max);
+        while (value > seen)
+        {
+            int previous = Interlocked.CompareExchange(ref max, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    private static void RaiseMax(ref long max, long value)
+    {
+        long seen = Interlocked.Read(ref max);
+        while (value > seen)
+        {
+            long previous = Interlocked.CompareExchange(ref max, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    /// <summary>A handler that records each request's index and holds every call until the test opens the gate.</summary>
+    private sealed class GatedHandler
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _firstCall = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ConcurrentQueue<int> _seen = new();
+
+        public Task FirstCall => _firstCall.Task;
+
+        public IEnumerable<int> Seen => _seen;
+
+        public void Open() => _gate.SetResult();
+
+        public async ValueTask HandleAsync(FrameContext frame, CancellationToken cancellationToken)
+        {
+            _seen.Enqueue(BinaryPrimitives.ReadInt32BigEndian(frame.Request.Span));
+            _firstCall.TrySetResult();
+            await _gate.Task;
+            await DelegateFrameHandler.Echo(frame);
+        }
+    }
+}

@@ -70,6 +70,13 @@ internal sealed partial class ProxyProtocolMiddleware
             }
 
             ReadOnlySequence<byte> buffer = result.Buffer;
+            if (buffer.IsEmpty && result.IsCompleted)
+            {
+                // Closed before sending a byte: a TCP probe, which the frame handler counts as one.
+                input.AdvanceTo(buffer.Start);
+                return null;
+            }
+
             switch (ProxyProtocolParser.TryParse(ref buffer, out ProxyHeader header))
             {
                 case ProxyParseResult.Incomplete when !result.IsCompleted:

@@ -1,6 +1,7 @@
 using KestrelFrames.Connections;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -26,6 +27,10 @@ public static class FrameServerWebApplicationBuilderExtensions
         // HostOptions:ShutdownTimeout bounds the whole drain; operators set it next to Frames:DrainDelay.
         builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
         builder.AddFrameTelemetry();
+
+        // Kestrel's socket transport (IOQueueCount, UnsafePreferInlineScheduling, buffer sizes), tuned by measurement:
+        // docs/benchmarks.md says what each setting bought.
+        builder.Services.Configure<SocketTransportOptions>(builder.Configuration.GetSection("SocketTransport"));
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             // Configure(section) must get the real section: the argument-less overload reads an empty one,

@@ -18,7 +18,10 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
 {
     private readonly FrameConnection _connection;
     private readonly PooledBufferWriter _response = new();
-    private ManualResetValueTaskSourceCore<bool> _completion = new() { RunContinuationsAsynchronously = true };
+    // The write loop resumes inline on the thread that completes the request (a worker): it writes the answer
+    // there, sparing a thread-pool hop per request. Safe because completing is the last thing a worker does
+    // with a slot (see Complete), and the write loop never blocks.
+    private ManualResetValueTaskSourceCore<bool> _completion = new() { RunContinuationsAsynchronously = false };
     private byte[] _request = [];
     private int _requestLength;
     private long _reservedBytes;

@@ -27,6 +27,11 @@ public static class ProxyProtocolParser
     public static ProxyParseResult TryParse(ref ReadOnlySequence<byte> buffer, out ProxyHeader header)
     {
         header = default;
+        if (buffer.IsEmpty)
+        {
+            return ProxyParseResult.Incomplete;
+        }
+
         Span<byte> start = stackalloc byte[16];
         int available = (int)Math.Min(buffer.Length, start.Length);
         buffer.Slice(0, available).CopyTo(start);
@@ -84,11 +89,10 @@ public static class ProxyProtocolParser
         }
 
         if (parts is not ["PROXY", "TCP4" or "TCP6", var source, var destination, var sourcePort, var destinationPort]
-            || !IPAddress.TryParse(source, out IPAddress? sourceAddress)
-            || !IPAddress.TryParse(destination, out IPAddress? destinationAddress)
+            || !TryParseAddress(source, parts[1] == "TCP4", out IPAddress? sourceAddress)
+            || !TryParseAddress(destination, parts[1] == "TCP4", out IPAddress? destinationAddress)
             || !TryParsePort(sourcePort, out int sport)
-            || !TryParsePort(destinationPort, out int dport)
-            || (parts[1] == "TCP4") != (sourceAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork))
+            || !TryParsePort(destinationPort, out int dport))
         {
             return ProxyParseResult.Invalid;
         }
@@ -139,6 +143,30 @@ public static class ProxyProtocolParser
         buffer = buffer.Slice(16 + length);
         header = new ProxyHeader(2, source, destination);
         return ProxyParseResult.Parsed;
+    }
+
+    /// <summary>
+    /// The spec's strict forms only: IPv4 as four decimal numbers without leading zeros (IPAddress.TryParse would
+    /// also take "203.7" or octal "010"), IPv6 without a zone id; and the family the header names.
+    /// </summary>
+    private static bool TryParseAddress(string text, bool ipv4, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        if (ipv4)
+        {
+            string[] octets = text.Split('.');
+            if (octets.Length != 4 || !octets.All(o => o.Length is > 0 and <= 3 && o.All(char.IsAsciiDigit) && (o.Length == 1 || o[0] != '0') && int.Parse(o, CultureInfo.InvariantCulture) <= 255))
+            {
+                return false;
+            }
+        }
+        else if (text.Contains('%', StringComparison.Ordinal) || !text.Contains(':', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return IPAddress.TryParse(text, out address)
+            && address.AddressFamily == (ipv4 ? System.Net.Sockets.AddressFamily.InterNetwork : System.Net.Sockets.AddressFamily.InterNetworkV6);
     }
 
     private static bool TryParsePort(string text, out int port) =>

@@ -26,12 +26,22 @@ public sealed class FrameTestClient : IDisposable
         return new FrameTestClient(socket, new NetworkStream(socket, ownsSocket: false));
     }
 
-    /// <summary>Connects over TLS, trusting exactly <paramref name="serverCertificate"/>.</summary>
-    public static async Task<FrameTestClient> ConnectTlsAsync(EndPoint endPoint, System.Security.Cryptography.X509Certificates.X509Certificate2 serverCertificate)
+    /// <summary>
+    /// Connects over TLS, trusting exactly <paramref name="serverCertificate"/>; <paramref name="preamble"/>, if any, is
+    /// written raw on the socket before the handshake (a PROXY protocol header, as a balancer sends it).
+    /// </summary>
+    public static async Task<FrameTestClient> ConnectTlsAsync(EndPoint endPoint, System.Security.Cryptography.X509Certificates.X509Certificate2 serverCertificate, byte[]? preamble = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(endPoint);
-        var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false,
+        var network = new NetworkStream(socket, ownsSocket: false);
+        if (preamble is not null)
+        {
+            using var timeout = new CancellationTokenSource(s_timeout);
+            await network.WriteAsync(preamble, timeout.Token);
+        }
+
+        var tls = new System.Net.Security.SslStream(network, leaveInnerStreamOpen: false,
             (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == serverCertificate.GetCertHashString());
         await tls.AuthenticateAsClientAsync("localhost");
         return new FrameTestClient(socket, tls);

@@ -1,0 +1,131 @@
+using System.Net;
+using KestrelFrames.Client.Internal;
+using Polly;
+
+namespace KestrelFrames.Client;
+
+/// <summary>
+/// A client of the KestrelFrames protocol: one connection, many concurrent callers. Requests are pipelined (sent
+/// without waiting for earlier answers) and answers are matched to them in order, as the protocol requires.
+/// </summary>
+/// <remarks>
+/// <para>All members are thread-safe. Requests queued by concurrent callers are written together and flushed once.
+/// A request allocates nothing beyond the copy of its answer that the caller receives.</para>
+/// <para>A caller that cancels gets an <see cref="OperationCanceledException"/> at once; if its request was already
+/// sent, its place in the answer order is kept and its answer is dropped when it comes.</para>
+/// <para>Busy and HandlerError answers are results (<see cref="FrameResponse.Status"/>); the end of the connection is
+/// a <see cref="FrameConnectionClosedException"/> (a <see cref="FrameShuttingDownException"/> when the server is
+/// shutting down), unless <see cref="FrameClientOptions.Reconnect"/> recovers from it.</para>
+/// </remarks>
+public sealed class FrameClient : IAsyncDisposable
+{
+    private readonly FrameSession _session;
+    private readonly ResiliencePipeline<FrameResponse>? _busyRetry;
+    private int _disposed;
+
+    private FrameClient(FrameSession session, ResiliencePipeline<FrameResponse>? busyRetry)
+    {
+        _session = session;
+        _busyRetry = busyRetry;
+    }
+
+    /// <summary>Test hook: called when a heartbeat the client sent by itself is answered.</summary>
+    internal Action? HeartbeatAnswered
+    {
+        get => _session.HeartbeatAnswered;
+        set => _session.HeartbeatAnswered = value;
+    }
+
+    /// <summary>
+    /// Connects to a KestrelFrames server. The connection is established when the server has answered a first
+    /// heartbeat, so a server that refuses it (at its connection limit, or shutting down) fails this call. One attempt
+    /// is made, even with <see cref="FrameClientOptions.Reconnect"/> set.
+    /// </summary>
+    /// <param name="host">A host name or IP address; a name is resolved on every (re)connect.</param>
+    /// <param name="port">The server's frames port.</param>
+    /// <param name="options">Settings; null for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>The connected client.</returns>
+    /// <exception cref="FrameConnectionClosedException">The server closed the connection with a status, such as <see cref="FrameStatusCode.ConnectionLimit"/>.</exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The connection could not be made.</exception>
+    /// <exception cref="TimeoutException">The attempt took longer than <see cref="FrameClientOptions.ConnectTimeout"/>.</exception>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed.</exception>
+    public static async ValueTask<FrameClient> ConnectAsync(string host, int port, FrameClientOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(host);
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
+        FrameClientOptions settings = (options ?? new FrameClientOptions()).Snapshot();
+
+        // Built before connecting: a configuration error must not leave a connection behind.
+        ResiliencePipeline? reconnect = null;
+        ResiliencePipeline<FrameResponse>? busyRetry = null;
+        if (settings.Reconnect is { } recovery)
+        {
+            reconnect = FrameResilience.CreateReconnect(recovery, settings.TimeProvider);
+            busyRetry = FrameResilience.CreateBusyRetry(recovery, settings.TimeProvider);
+        }
+
+        FrameConnection connection = await FrameConnection.ConnectAsync(host, port, settings, cancellationToken);
+        return new FrameClient(new FrameSession(host, port, settings, reconnect, connection), busyRetry);
+    }
+
+    /// <summary>
+    /// Sends one request and returns the server's answer. Safe to call from many threads at once: requests are
+    /// pipelined over the one connection and each caller gets the answer to its own request.
+    /// </summary>
+    /// <param name="payload">
+    /// The request's bytes, not empty. The client copies them into the connection's buffer when it writes the
+    /// request (and again if it resends it): keep them unchanged until this call completes.
+    /// </param>
+    /// <param name="cancellationToken">Stops waiting for the answer; see the remarks on <see cref="FrameClient"/>.</param>
+    /// <returns>The answer: the handler's payload, or a Busy or HandlerError status.</returns>
+    /// <exception cref="FrameConnectionClosedException">The connection ended before the answer, and was not recovered.</exception>
+    /// <exception cref="FrameShuttingDownException">The server is shutting down and did not process the request.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
+    public ValueTask<FrameResponse> SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (payload.IsEmpty)
+        {
+            throw new ArgumentException("A request needs a payload: an empty frame is a heartbeat (see PingAsync).", nameof(payload));
+        }
+
+        if (_busyRetry is null)
+        {
+            return _session.SendAsync(payload, cancellationToken);
+        }
+
+        return _busyRetry.ExecuteAsync(
+            static (state, token) => state.Session.SendAsync(state.Payload, token),
+            (Session: _session, Payload: payload),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Sends a heartbeat and waits for the server's answer: a round trip through the connection, in order behind the
+    /// requests sent before it.
+    /// </summary>
+    /// <param name="cancellationToken">Stops waiting for the answer.</param>
+    /// <returns>A task that completes when the server has answered.</returns>
+    /// <exception cref="FrameConnectionClosedException">The connection ended before the answer, and was not recovered.</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
+    public ValueTask PingAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _session.PingAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Closes the connection at once. Requests still waiting fail with a <see cref="FrameConnectionClosedException"/>
+    /// (<see cref="FrameConnectionClosedException.WasProcessed"/> tells whether they were sent); later calls throw
+    /// <see cref="ObjectDisposedException"/>. To finish first, await the outstanding requests, then dispose.
+    /// </summary>
+    /// <returns>A task that completes when the connection is closed.</returns>
+    public ValueTask DisposeAsync()
+    {
+        Volatile.Write(ref _disposed, 1);
+        return _session.DisposeAsync();
+    }
+}

@@ -1,0 +1,69 @@
+using KestrelFrames.Client;
+using KestrelFrames.Tests.Infrastructure;
+using KestrelFrames.Tests.Performance;
+using Xunit.Abstractions;
+using static KestrelFrames.Tests.Client.ClientTestKit;
+
+namespace KestrelFrames.Tests.Client;
+
+/// <summary>
+/// Counts the bytes the whole process allocates (client, in-process server, sockets) while echoes go through, as the
+/// server's own allocation guard does. A request may allocate the copy of its answer that the caller gets, and nothing
+/// else.
+/// </summary>
+[Collection(SerialAllocation.Name)]
+public sealed class FrameClientAllocationTests(ITestOutputHelper output)
+{
+    private const int Requests = 20_000;
+    private const int Depth = 8;
+
+    /// <summary>The answer the caller gets: a 64-byte array (24 bytes of array header).</summary>
+    private const int AnswerBytes = 64 + 24;
+
+    /// <summary>
+    /// Slack for the rest of the process (the in-process server, timers): measured at under 1 byte per request. It is
+    /// below the smallest object (24 bytes), so any per-request allocation of the client's fails the test.
+    /// </summary>
+    private const int Slack = 20;
+
+    [Fact]
+    public async Task A_request_allocates_no_more_than_the_copy_of_its_answer()
+    {
+        await using var server = TestFrameServer.Start();
+        await using FrameClient client = await ConnectAsync(server);
+        byte[] payload = new byte[64];
+
+        await RunAsync(client, payload, 5_000); // Warm up: JIT tiers, the pool, the thread pool.
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        await RunAsync(client, payload, Requests);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        double perRequest = (double)allocated / Requests;
+        output.WriteLine($"{perRequest:F1} bytes allocated per request ({allocated} for {Requests}); the answer's copy is {AnswerBytes}.");
+        Assert.True(perRequest < AnswerBytes + Slack, $"{perRequest:F1} bytes allocated per request.");
+    }
+
+    private static async Task RunAsync(FrameClient client, byte[] payload, int requests)
+    {
+        // A few pipelined requests at a time, kept as ValueTasks (each awaited once): no Task allocations of the test's own.
+#pragma warning disable CA2012
+        var inFlight = new ValueTask<FrameResponse>[Depth];
+        for (int done = 0; done < requests; done += Depth)
+        {
+            for (int i = 0; i < Depth; i++)
+            {
+                inFlight[i] = client.SendAsync(payload);
+            }
+#pragma warning restore CA2012
+
+            for (int i = 0; i < Depth; i++)
+            {
+                FrameResponse response = await inFlight[i];
+                if (response.Payload.Length != payload.Length)
+                {
+                    throw new InvalidOperationException("Wrong answer.");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using KestrelFrames.Client;
+using KestrelFrames.Tests.Infrastructure;
+using static KestrelFrames.Tests.Client.ClientTestKit;
+
+namespace KestrelFrames.Tests.Client;
+
+/// <summary>
+/// Busy retries run on the client's clock, a fake one here: the test awaits each retry delay being scheduled (a timer
+/// created), then advances the clock past it.
+/// </summary>
+public sealed class FrameClientBusyRetryTests
+{
+    [Fact]
+    public async Task A_busy_answer_is_retried_with_backoff_until_the_server_has_room_and_the_request_runs_once()
+    {
+        var handler = new RecordingHandler(gated: tag => tag == "hold-the-budget!");
+        await using var server = TestFrameServer.Start(FrameClientStatusTests.ShedSettings, handler.Services);
+        await using FrameClient holder = await ConnectAsync(server);
+        Task<FrameResponse> held = holder.SendAsync(FrameClientStatusTests.Hold).AsTask();
+        await handler.Entered("hold-the-budget!");
+        var time = new ObservedTimeProvider();
+        await using FrameClient client = await ConnectAsync(server, RetryingOn(time, maxBusyRetries: 100));
+
+        int timers = time.TimersCreated;
+        Task<FrameResponse> probe = client.SendAsync("probe"u8.ToArray()).AsTask();
+        await time.WaitForTimersAsync(timers + 1); // Answered Busy; the first retry waits on the clock.
+        Assert.False(probe.IsCompleted);
+
+        handler.Open();
+        await held;
+        while (!probe.IsCompleted)
+        {
+            // Each retry either gets through or is Busy again (the budget may not be back yet) and waits anew.
+            timers = time.TimersCreated;
+            time.Advance(TimeSpan.FromMinutes(1));
+            await Task.WhenAny(probe, time.WaitForTimersAsync(timers + 1));
+        }
+
+        FrameResponse answer = await probe;
+        Assert.True(answer.IsOk, answer.ToString());
+        Assert.Equal("probe", Text(answer));
+        Assert.Equal(1, handler.Runs("probe"));
+    }
+
+    [Fact]
+    public async Task After_max_busy_retries_the_busy_answer_is_returned()
+    {
+        var handler = new RecordingHandler(gated: tag => tag == "hold-the-budget!");
+        await using var server = TestFrameServer.Start(FrameClientStatusTests.ShedSettings, handler.Services);
+        await using FrameClient holder = await ConnectAsync(server);
+        Task<FrameResponse> held = holder.SendAsync(FrameClientStatusTests.Hold).AsTask();
+        await handler.Entered("hold-the-budget!");
+        var time = new ObservedTimeProvider();
+        await using FrameClient client = await ConnectAsync(server, RetryingOn(time, maxBusyRetries: 2));
+
+        int timers = time.TimersCreated;
+        Task<FrameResponse> probe = client.SendAsync("probe"u8.ToArray()).AsTask();
+        for (int retry = 1; retry <= 2; retry++)
+        {
+            await time.WaitForTimersAsync(timers + retry);
+            time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        Assert.Equal(FrameResponseStatus.Busy, (await probe).Status); // Three tries, three Busy answers.
+        Assert.Equal(0, handler.Runs("probe"));
+        handler.Open();
+        await held;
+    }
+
+    [Fact]
+    public async Task Cancelling_during_the_busy_backoff_stops_the_retries()
+    {
+        var handler = new RecordingHandler(gated: tag => tag == "hold-the-budget!");
+        await using var server = TestFrameServer.Start(FrameClientStatusTests.ShedSettings, handler.Services);
+        await using FrameClient holder = await ConnectAsync(server);
+        Task<FrameResponse> held = holder.SendAsync(FrameClientStatusTests.Hold).AsTask();
+        await handler.Entered("hold-the-budget!");
+        var time = new ObservedTimeProvider();
+        await using FrameClient client = await ConnectAsync(server, RetryingOn(time, maxBusyRetries: 100));
+        using var cancel = new CancellationTokenSource();
+
+        int timers = time.TimersCreated;
+        Task<FrameResponse> probe = client.SendAsync("probe"u8.ToArray(), cancel.Token).AsTask();
+        await time.WaitForTimersAsync(timers + 1);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => probe);
+        handler.Open();
+        await held;
+        Assert.Equal(0, handler.Runs("probe"));
+    }
+
+    private static FrameClientOptions RetryingOn(ObservedTimeProvider time, int maxBusyRetries) => new()
+    {
+        TimeProvider = time,
+        Reconnect = new FrameReconnectOptions
+        {
+            MaxBusyRetries = maxBusyRetries,
+            BusyRetryDelay = TimeSpan.FromSeconds(1),
+            MaxBusyRetryDelay = TimeSpan.FromSeconds(10),
+        },
+    };
+}

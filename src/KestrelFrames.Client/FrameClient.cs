@@ -29,6 +29,12 @@ public sealed class FrameClient : IAsyncDisposable
         _busyRetry = busyRetry;
     }
 
+    /// <summary>How many times the client reconnected after a connection ended (with <see cref="FrameClientOptions.Reconnect"/>).</summary>
+    public long Reconnects => _session.Reconnects;
+
+    /// <summary>How many requests were sent again on a new connection because the server never answered them.</summary>
+    public long ResentRequests => _session.ResentRequests;
+
     /// <summary>Test hook: called when a heartbeat the client sent by itself is answered.</summary>
     internal Action? HeartbeatAnswered
     {

@@ -11,6 +11,8 @@ namespace KestrelFrames.Client.Internal;
 internal sealed class FrameSession : IAsyncDisposable
 {
     /// <summary>Pooled request states kept beyond this many in use are left to the GC.</summary>
+    private long _reconnects;
+    private long _resentRequests;
     private const int MaxPooledRequests = 1024;
 
     private readonly string _host;
@@ -48,6 +50,12 @@ internal sealed class FrameSession : IAsyncDisposable
 
     /// <summary>Requests waiting to be written, shared by the current connection and the next.</summary>
     public RequestOutbox Outbox { get; } = new();
+
+    /// <summary>Connections re-established after the first.</summary>
+    public long Reconnects => Interlocked.Read(ref _reconnects);
+
+    /// <summary>Requests sent again on a new connection because the old one never answered them.</summary>
+    public long ResentRequests => Interlocked.Read(ref _resentRequests);
 
     /// <summary>When a batch was last handed to a connection to send, on the options' clock.</summary>
     public long LastSentTimestamp => Volatile.Read(ref _lastSentTimestamp);
@@ -190,10 +198,13 @@ internal sealed class FrameSession : IAsyncDisposable
 
             try
             {
-                return await _reconnect.ExecuteAsync(
+                FrameConnection connection = await _reconnect.ExecuteAsync(
                     static (session, cancellationToken) => FrameConnection.ConnectAsync(session._host, session._port, session._options, cancellationToken),
                     this,
                     _disposing.Token);
+                Interlocked.Increment(ref _reconnects);
+                Interlocked.Add(ref _resentRequests, unanswered.Count);
+                return connection;
             }
             catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
             {

@@ -17,6 +17,7 @@ internal sealed partial class FrameServerLifecycle(
     FrameServerState state,
     FrameEndpoints endpoints,
     FrameHeartbeat connections,
+    FrameMetrics metrics,
     IHostApplicationLifetime lifetime,
     IOptions<FrameServerOptions> options,
     TimeProvider time,
@@ -88,7 +89,7 @@ internal sealed partial class FrameServerLifecycle(
         if (state.IsDraining)
         {
             TimeSpan elapsed = time.GetElapsedTime(state.DrainStartedAt);
-            LogDrained(logger, state.DrainedConnections, state.DrainedRequests, elapsed.TotalMilliseconds);
+            LogDrained(logger, state.DrainedConnections, state.DrainedRequests, elapsed.TotalMilliseconds, metrics.RequestsAnswered);
         }
 
         return Task.CompletedTask;
@@ -112,8 +113,8 @@ internal sealed partial class FrameServerLifecycle(
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: readiness is 503; serving for {DrainDelaySeconds} s more before draining.")]
     private static partial void LogDrainDelay(ILogger logger, double drainDelaySeconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Drained {Connections} frame connections and {Requests} requests in {ElapsedMs:F0} ms.")]
-    private static partial void LogDrained(ILogger logger, int connections, long requests, double elapsedMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Drained {Connections} frame connections and {Requests} requests in {ElapsedMs:F0} ms; {Answered} requests answered since start.")]
+    private static partial void LogDrained(ILogger logger, int connections, long requests, double elapsedMs, long answered);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timeout reached: aborted the remaining frame connections with {Unanswered} requests unanswered.")]
     private static partial void LogShutdownTimeout(ILogger logger, int unanswered);

@@ -78,6 +78,9 @@ internal sealed class FrameMetrics : IDisposable
 
     public CollectorRegistry Registry { get; }
 
+    /// <summary>Requests answered since start, whatever the outcome.</summary>
+    public long RequestsAnswered => (long)(_requestsOk.Value + _requestsBusy.Value + _requestsHandlerError.Value);
+
     public Gauge QueueLength { get; }
 
     public Gauge WorkersBusy { get; }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using KestrelFrames.Client.Framing;
+using KestrelFrames.Tests.Infrastructure;
 
 namespace KestrelFrames.Tests.Client;
 
@@ -45,33 +46,5 @@ public sealed class FrameWireTests
         Assert.Equal(4, buffer.Length);
     }
 
-    private static ReadOnlySequence<byte> Split(byte[] bytes, params int[] cuts)
-    {
-        var first = new Segment(bytes.AsMemory(0, cuts[0]), 0);
-        Segment last = first;
-        int start = cuts[0];
-        foreach (int cut in cuts.Skip(1).Append(bytes.Length))
-        {
-            last = last.Append(bytes.AsMemory(start, cut - start));
-            start = cut;
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    private static ReadOnlySequence<byte> Split(byte[] bytes, params int[] cuts) => TestSequence.CutAt(bytes, cuts);
 }

@@ -291,30 +291,6 @@ public sealed class FuzzTests
         }
 
         int[] points = [.. Enumerable.Range(0, cuts).Select(_ => random.Next(1, bytes.Length)).Distinct().Order()];
-        Segment first = new(bytes.AsMemory(0, points[0]), 0);
-        Segment last = first;
-        for (int i = 0; i < points.Length; i++)
-        {
-            int end = i + 1 < points.Length ? points[i + 1] : bytes.Length;
-            last = last.Append(bytes.AsMemory(points[i], end - points[i]));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
+        return TestSequence.CutAt(bytes, points);
     }
 }

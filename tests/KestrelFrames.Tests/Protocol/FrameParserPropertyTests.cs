@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using CsCheck;
 using KestrelFrames.Protocol;
+using KestrelFrames.Tests.Infrastructure;
 
 namespace KestrelFrames.Tests.Protocol;
 
@@ -171,36 +172,5 @@ public class FrameParserPropertyTests
         [.. frames.SelectMany(f => new[] { (byte)(f.Length >> 24), (byte)(f.Length >> 16), (byte)(f.Length >> 8), (byte)f.Length }.Concat(f))];
 
     /// <summary>Cuts <paramref name="bytes"/> into segments of the given lengths (cycling; zero makes an empty segment).</summary>
-    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int[] lengths)
-    {
-        Segment? first = null;
-        Segment? last = null;
-        for (int offset = 0, i = 0; offset < bytes.Length; i++)
-        {
-            var memory = bytes.AsMemory(offset, Math.Min(lengths[i % lengths.Length], bytes.Length - offset));
-            last = last is null ? new Segment(memory, 0) : last.Append(memory);
-            first ??= last;
-            offset += memory.Length;
-        }
-
-        return first is null || last is null
-            ? ReadOnlySequence<byte>.Empty
-            : new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
+    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int[] lengths) => TestSequence.Chunked(bytes, lengths);
 }

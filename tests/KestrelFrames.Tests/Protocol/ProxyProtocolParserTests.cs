@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Text;
 using CsCheck;
 using KestrelFrames.Protocol;
+using KestrelFrames.Tests.Infrastructure;
 
 namespace KestrelFrames.Tests.Protocol;
 
@@ -181,7 +182,7 @@ public sealed class ProxyProtocolParserTests
     public void A_valid_header_split_into_one_byte_segments_parses_as_if_contiguous(string name)
     {
         var (header, expected) = s_valid[name];
-        ReadOnlySequence<byte> buffer = Segments.Of([.. header, .. s_frame], [1]);
+        ReadOnlySequence<byte> buffer = TestSequence.Chunked([.. header, .. s_frame], [1]);
 
         Assert.Equal(ProxyParseResult.Parsed, ProxyProtocolParser.TryParse(ref buffer, out ProxyHeader parsed));
         Assert.Equal(expected, parsed);
@@ -282,7 +283,7 @@ public sealed class ProxyProtocolParserTests
             }
 
             // However the bytes are cut into segments, the answer is the same.
-            ReadOnlySequence<byte> segmented = Segments.Of(bytes, chunks);
+            ReadOnlySequence<byte> segmented = TestSequence.Chunked(bytes, chunks);
             Assert.Equal(result, ProxyProtocolParser.TryParse(ref segmented, out ProxyHeader segmentedHeader));
             Assert.Equal(header, segmentedHeader);
             Assert.Equal(buffer.ToArray(), segmented.ToArray());
@@ -293,7 +294,7 @@ public sealed class ProxyProtocolParserTests
         s_validHeader.Select(Gen.Byte.Array[0, 64], Gen.Int[1, 16].Array[1, 8]).Sample((generated, trailing, chunks) =>
         {
             byte[] bytes = [.. generated.Bytes, .. trailing];
-            ReadOnlySequence<byte> buffer = Segments.Of(bytes, chunks);
+            ReadOnlySequence<byte> buffer = TestSequence.Chunked(bytes, chunks);
 
             Assert.Equal(ProxyParseResult.Parsed, ProxyProtocolParser.TryParse(ref buffer, out ProxyHeader header));
             Assert.Equal(generated.Expected, header);
@@ -301,7 +302,7 @@ public sealed class ProxyProtocolParserTests
 
             for (int length = 1; length < generated.Bytes.Length; length++)
             {
-                ReadOnlySequence<byte> prefix = Segments.Of(generated.Bytes[..length], chunks);
+                ReadOnlySequence<byte> prefix = TestSequence.Chunked(generated.Bytes[..length], chunks);
                 Assert.Equal(ProxyParseResult.Incomplete, ProxyProtocolParser.TryParse(ref prefix, out _));
             }
         }, iter: 1_000);
@@ -365,42 +366,3 @@ internal static class ProxyHeaders
     }
 }
 
-/// <summary>Multi-segment sequences, as a pipe hands over bytes that arrived in several reads.</summary>
-internal static class Segments
-{
-    /// <summary><paramref name="bytes"/> cut into segments of the sizes in <paramref name="chunks"/>, used in turn.</summary>
-    public static ReadOnlySequence<byte> Of(byte[] bytes, int[] chunks)
-    {
-        if (bytes.Length == 0)
-        {
-            return ReadOnlySequence<byte>.Empty;
-        }
-
-        Segment? first = null;
-        Segment? last = null;
-        int offset = 0;
-        for (int i = 0; offset < bytes.Length; i++)
-        {
-            int size = Math.Min(chunks[i % chunks.Length], bytes.Length - offset);
-            var segment = new Segment(bytes.AsMemory(offset, size), last);
-            first ??= segment;
-            last = segment;
-            offset += size;
-        }
-
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
-        {
-            Memory = memory;
-            if (previous is not null)
-            {
-                RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                previous.Next = this;
-            }
-        }
-    }
-}

@@ -5,6 +5,7 @@ namespace KestrelFrames.Processing;
 /// <summary>
 /// An auto-reset event for exactly one waiter and any number of setters, reusable without allocating:
 /// a <see cref="Set"/> with nobody waiting is remembered and completes the next <see cref="WaitAsync"/> at once.
+/// The load generator links this file too (it references no server code at run time).
 /// </summary>
 internal sealed class AsyncSignal : IValueTaskSource
 {
@@ -12,10 +13,16 @@ internal sealed class AsyncSignal : IValueTaskSource
     private const int Signaled = 1;
     private const int Waiting = 2;
 
-    // Continuations run on the thread pool: the setter is often a worker or the connection's other loop,
-    // and must not run the waiter's code on its own stack.
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<bool> _core;
     private int _state;
+
+    /// <param name="runContinuationsAsynchronously">
+    /// True (the server's choice): the waiter resumes on the thread pool, because the setter is often a worker or
+    /// the connection's other loop and must not run the waiter's code on its stack. False: the waiter resumes
+    /// inline on the setter's thread, for a setter that wants the waiter's work done right there.
+    /// </param>
+    public AsyncSignal(bool runContinuationsAsynchronously = true) =>
+        _core = new() { RunContinuationsAsynchronously = runContinuationsAsynchronously };
 
     public ValueTask WaitAsync()
     {

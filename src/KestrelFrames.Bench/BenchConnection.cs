@@ -1,0 +1,549 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Numerics;
+using System.Text;
+using KestrelFrames.Processing;
+
+namespace KestrelFrames.Bench;
+
+/// <summary>
+/// One connection of a run: a send loop and a receive loop over one socket (or TLS stream). Nothing is allocated per
+/// request: the send buffer holds a batch of ready-made frames whose stamps are patched in place, send times go
+/// to a ring indexed by sequence number, and the receive loop parses every complete answer of each read in place.
+/// </summary>
+internal sealed class BenchConnection : IDisposable
+{
+    private const int HeaderLength = 4;
+    private const uint StatusBit = 0x8000_0000;
+    private const int StampLength = 8;
+    private const int MaxBatchBytes = 256 * 1024;
+    private const int MaxOpenLoopBatchFrames = 512;
+    private const int MinOpenLoopInFlight = 4096;
+    private const int MinReceiveBuffer = 64 * 1024;
+
+    private readonly BenchRun _run;
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+    private readonly SslStream? _tls;
+    private readonly int _index;
+    private readonly int _size;
+    private readonly int _frameLength;
+    private readonly int _batchFrames;
+    private readonly long _maxInFlight;
+    private readonly byte[] _sendBuffer;
+    private readonly byte[] _template;
+    private readonly ulong _salt;
+    private readonly long[] _ring;
+    private readonly long _ringMask;
+    // Inline: the setter is this connection's receive loop (or the pacer), and running the send loop right there
+    // makes "read a batch, parse it, write what its credits allow" one pass on one thread.
+    private readonly AsyncSignal _signal = new(runContinuationsAsynchronously: false);
+    private readonly LatencyBuffer _latencies;
+
+    // Published by the send loop before each write; read by the receive loop.
+    private long _sent;
+
+    // Published by the receive loop after each read batch: answers received (any kind), and of those, not statuses.
+    private long _received;
+    private long _okTotal;
+    private long _mismatches;
+
+    private int _dead;
+    private int _sendClosed;
+    private int _waitingForRoom;
+
+    // Owned by the send loop.
+    private long _sentInWindow;
+    private long _txBytesInWindow;
+    private long _lagSumTicks;
+    private long _lagMaxTicks;
+
+    // Owned by the receive loop.
+    private long _okInWindow;
+    private long _rxBytesInWindow;
+
+    private Task _completion = Task.CompletedTask;
+
+    private BenchConnection(BenchRun run, Socket socket, Stream stream, int index, ulong runSalt)
+    {
+        _run = run;
+        _socket = socket;
+        _stream = stream;
+        _tls = stream as SslStream;
+        _index = index;
+        BenchOptions options = run.Options;
+        _size = options.Size;
+        _frameLength = HeaderLength + _size;
+        bool openLoop = run.Schedule is not null;
+
+        // Closed loop: Depth in flight. Open loop: the schedule decides; the ring only bounds memory, and a sender
+        // that finds it full waits, which shows as latency (it is measured from the intended send time).
+        _maxInFlight = openLoop ? Math.Max(options.Depth, MinOpenLoopInFlight) : options.Depth;
+        long ringLength = (long)BitOperations.RoundUpToPowerOf2((ulong)_maxInFlight);
+        _ring = new long[ringLength];
+        _ringMask = ringLength - 1;
+
+        int byBytes = Math.Max(1, MaxBatchBytes / _frameLength);
+        _batchFrames = (int)Math.Min(openLoop ? Math.Min(byBytes, MaxOpenLoopBatchFrames) : byBytes, _maxInFlight);
+
+        _salt = ((ulong)(index + 1) * 0x9E37_79B9_7F4A_7C15UL) ^ runSalt;
+        _template = new byte[_size];
+        for (int i = 0; i < _template.Length; i++)
+        {
+            _template[i] = (byte)((i * 7) + (index * 13) + 0x5a);
+        }
+
+        _sendBuffer = new byte[(long)_batchFrames * _frameLength];
+        for (int frame = 0; frame < _batchFrames; frame++)
+        {
+            Span<byte> slot = _sendBuffer.AsSpan(frame * _frameLength, _frameLength);
+            BinaryPrimitives.WriteUInt32BigEndian(slot, (uint)_size);
+            _template.CopyTo(slot[HeaderLength..]);
+        }
+
+        _latencies = run.Latency.CreateBuffer(index);
+    }
+
+    public long SentInWindow => _sentInWindow;
+
+    public long TxBytesInWindow => _txBytesInWindow;
+
+    public long OkInWindow => _okInWindow;
+
+    public long RxBytesInWindow => _rxBytesInWindow;
+
+    public long LagSumTicks => _lagSumTicks;
+
+    public long LagMaxTicks => _lagMaxTicks;
+
+    /// <summary>Successful answers so far, warm-up included (for the progress line).</summary>
+    public long OkTotal => Volatile.Read(ref _okTotal);
+
+    public long Mismatches => Volatile.Read(ref _mismatches);
+
+    /// <summary>Both loops have ended.</summary>
+    public Task Completion => _completion;
+
+    /// <summary>Opens the TCP connection, and TLS over it when asked; the caller counts failures.</summary>
+    public static async Task<(Socket Socket, Stream Stream)> ConnectAsync(IPAddress[] addresses, BenchOptions options, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            await socket.ConnectAsync(addresses, options.Port, timeout.Token);
+            var stream = new NetworkStream(socket, ownsSocket: true);
+            if (!options.Tls && !options.TlsInsecure)
+            {
+                return (socket, stream);
+            }
+
+            var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+            try
+            {
+                var authentication = new SslClientAuthenticationOptions { TargetHost = options.Host };
+                if (options.TlsInsecure)
+                {
+                    // --tls-insecure is the explicit opt-in for self-signed test certificates.
+#pragma warning disable CA5359
+                    authentication.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+#pragma warning restore CA5359
+                }
+
+                await tls.AuthenticateAsClientAsync(authentication, timeout.Token);
+                return (socket, tls);
+            }
+            catch
+            {
+                await tls.DisposeAsync();
+                throw;
+            }
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    public static BenchConnection Create(BenchRun run, Socket socket, Stream stream, int index, ulong runSalt) =>
+        new(run, socket, stream, index, runSalt);
+
+    /// <summary>Starts the receive loop and the send loop on the thread pool.</summary>
+    /// <remarks>
+    /// Never on the caller's synchronization context (a test runner's, say): the loops' continuations, and the
+    /// inline hand-off between them, must not be posted to a context with a couple of threads.
+    /// </remarks>
+    public void Start()
+    {
+        Task receiving = Task.Run(ReceiveLoopAsync);
+        Task sending = Task.Run(SendLoopAsync);
+        _completion = Task.WhenAll(receiving, sending);
+    }
+
+    /// <summary>Wakes the send loop: the pacer calls this when requests fall due, the runner at the end.</summary>
+    public void Wake() => _signal.Set();
+
+    /// <summary>Closes the socket at once; pending reads and writes end with errors, which no longer count.</summary>
+    public void Abort()
+    {
+        Volatile.Write(ref _dead, 1);
+        _socket.Dispose();
+        _signal.Set();
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _socket.Dispose();
+    }
+
+    private async Task SendLoopAsync()
+    {
+        OpenLoopSchedule? schedule = _run.Schedule;
+        try
+        {
+            while (!_run.Stopping && Volatile.Read(ref _dead) == 0)
+            {
+                long now = Stopwatch.GetTimestamp();
+                long end = _run.End;
+                if (now >= end)
+                {
+                    break;
+                }
+
+                long sent = _sent;
+                long room = _maxInFlight - (sent - Volatile.Read(ref _received));
+                long want = room;
+                if (schedule is not null)
+                {
+                    want = Math.Min(schedule.DueCount(_index, now), schedule.DueCount(_index, end - 1)) - sent;
+                    if (want > 0 && room <= 0)
+                    {
+                        // Full ring: ask the receive loop for a wake-up, then look again (the exchange is a full fence).
+                        Interlocked.Exchange(ref _waitingForRoom, 1);
+                        room = _maxInFlight - (sent - Volatile.Read(ref _received));
+                    }
+                }
+
+                int count = (int)Math.Min(Math.Min(want, room), _batchFrames);
+                if (count <= 0)
+                {
+                    await _signal.WaitAsync();
+                    continue;
+                }
+
+                StampBatch(sent, count);
+                long sentAt = Stopwatch.GetTimestamp();
+                bool inWindow = _run.InWindow(sentAt);
+                for (long sequence = sent; sequence < sent + count; sequence++)
+                {
+                    if (schedule is null)
+                    {
+                        _ring[sequence & _ringMask] = sentAt;
+                    }
+                    else
+                    {
+                        long intended = schedule.IntendedTime(_index, sequence);
+                        _ring[sequence & _ringMask] = intended;
+                        if (inWindow)
+                        {
+                            long lag = Math.Max(0, sentAt - intended);
+                            _lagSumTicks += lag;
+                            _lagMaxTicks = Math.Max(_lagMaxTicks, lag);
+                        }
+                    }
+                }
+
+                // Published before the write: an answer can never arrive before its request is known sent.
+                Volatile.Write(ref _sent, sent + count);
+                await _stream.WriteAsync(_sendBuffer.AsMemory(0, count * _frameLength));
+                if (inWindow)
+                {
+                    _sentInWindow += count;
+                    _txBytesInWindow += (long)count * _size;
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            Fail(TransportError.ConnectionError, exception.Message);
+        }
+
+        await CloseSendingAsync();
+    }
+
+    /// <summary>Half-closes: the server answers what it has, then closes, which ends the receive loop.</summary>
+    private async Task CloseSendingAsync()
+    {
+        Volatile.Write(ref _sendClosed, 1);
+        if (Volatile.Read(ref _dead) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_tls is not null)
+            {
+                await _tls.ShutdownAsync();
+            }
+
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception)
+        {
+            // The connection is going anyway; the receive loop sees how it ends.
+        }
+    }
+
+    private void StampBatch(long first, int count)
+    {
+        Span<byte> stamp = stackalloc byte[StampLength];
+        int stampLength = Math.Min(StampLength, _size);
+        for (int i = 0; i < count; i++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(stamp, (ulong)(first + i) ^ _salt);
+            stamp[..stampLength].CopyTo(_sendBuffer.AsSpan((i * _frameLength) + HeaderLength, stampLength));
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        int maxFrame = _run.Options.MaxFrame;
+        bool verify = _run.Options.Verify;
+        byte[] buffer = new byte[Math.Max(MinReceiveBuffer, Math.Min(2 * _frameLength, 4 * 1024 * 1024))];
+        int read = 0;
+        int written = 0;
+        long sequence = 0;
+        long ok = 0;
+        uint reads = 0;
+        try
+        {
+            while (true)
+            {
+                if (read == written)
+                {
+                    read = written = 0;
+                }
+                else if (buffer.Length - written < 4096 && read > 0)
+                {
+                    buffer.AsSpan(read, written - read).CopyTo(buffer);
+                    written -= read;
+                    read = 0;
+                }
+
+                if (written == buffer.Length)
+                {
+                    Array.Resize(ref buffer, buffer.Length * 2);
+                }
+
+                // A read that finds data waiting completes at once, so under load this loop could keep its thread
+                // forever; hand it back to the pool now and then, so the pool's other work (the runner's timers,
+                // an in-process server) is not starved.
+                if ((++reads & 15) == 0)
+                {
+                    await Task.Yield();
+                }
+
+                int received = await _stream.ReadAsync(buffer.AsMemory(written));
+                long now = Stopwatch.GetTimestamp();
+                if (received == 0)
+                {
+                    if (Volatile.Read(ref _sendClosed) == 0)
+                    {
+                        Fail(TransportError.ConnectionClosed, "the server closed the connection");
+                    }
+
+                    return;
+                }
+
+                if (now >= _run.End)
+                {
+                    // Draining after the window: read until the server closes, count nothing.
+                    read = written = 0;
+                    continue;
+                }
+
+                written += received;
+                bool inWindow = _run.InWindow(now);
+                long before = sequence;
+                while (written - read >= HeaderLength)
+                {
+                    uint header = BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(read));
+                    int length = (int)(header & ~StatusBit);
+                    bool isStatus = (header & StatusBit) != 0;
+                    if (length > maxFrame)
+                    {
+                        Fail(TransportError.ResponseTooLarge, $"an answer of {length} bytes is over --max-frame {maxFrame}");
+                        return;
+                    }
+
+                    if (written - read - HeaderLength < length)
+                    {
+                        // Incomplete: make room for the whole frame, then read more.
+                        if (HeaderLength + length > buffer.Length - read)
+                        {
+                            if (HeaderLength + length > buffer.Length)
+                            {
+                                byte[] larger = new byte[HeaderLength + length + MinReceiveBuffer];
+                                buffer.AsSpan(read, written - read).CopyTo(larger);
+                                buffer = larger;
+                            }
+                            else
+                            {
+                                buffer.AsSpan(read, written - read).CopyTo(buffer);
+                            }
+
+                            written -= read;
+                            read = 0;
+                        }
+
+                        break;
+                    }
+
+                    ReadOnlySpan<byte> payload = buffer.AsSpan(read + HeaderLength, length);
+                    if (isStatus && (length == 0 || payload[0] >= StatusCodes.FirstConnectionLevel))
+                    {
+                        ConnectionStatus(payload, now);
+                        return;
+                    }
+
+                    if (sequence >= Volatile.Read(ref _sent))
+                    {
+                        Fail(TransportError.UnexpectedResponse, "an answer arrived with no request outstanding");
+                        return;
+                    }
+
+                    if (isStatus)
+                    {
+                        if (_run.Counts(now))
+                        {
+                            _run.Errors.CountStatus(payload[0]);
+                            if (_run.Errors.WantsFirst)
+                            {
+                                _run.Errors.NoteFirst(Describe(payload));
+                            }
+                        }
+                    }
+                    else
+                    {
+                        if (verify && !Matches(payload, sequence) && _run.Counts(now))
+                        {
+                            Volatile.Write(ref _mismatches, _mismatches + 1);
+                            if (_run.FirstMismatch is null)
+                            {
+                                _run.NoteMismatch(MismatchText(payload, sequence));
+                            }
+                        }
+
+                        if (inWindow)
+                        {
+                            _latencies.Record(now - _ring[sequence & _ringMask]);
+                            _okInWindow++;
+                            _rxBytesInWindow += length;
+                        }
+
+                        ok++;
+                    }
+
+                    sequence++;
+                    read += HeaderLength + length;
+                }
+
+                if (sequence != before)
+                {
+                    Volatile.Write(ref _okTotal, ok);
+                    Volatile.Write(ref _received, sequence);
+                    if (_run.Schedule is null || Interlocked.Exchange(ref _waitingForRoom, 0) != 0)
+                    {
+                        _signal.Set();
+                    }
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            Fail(TransportError.ConnectionError, exception.Message);
+        }
+        finally
+        {
+            _latencies.Flush();
+        }
+    }
+
+    private bool Matches(ReadOnlySpan<byte> payload, long sequence)
+    {
+        if (payload.Length != _size)
+        {
+            return false;
+        }
+
+        Span<byte> stamp = stackalloc byte[StampLength];
+        BinaryPrimitives.WriteUInt64LittleEndian(stamp, (ulong)sequence ^ _salt);
+        int stampLength = Math.Min(StampLength, _size);
+        return payload[..stampLength].SequenceEqual(stamp[..stampLength])
+            && payload[stampLength..].SequenceEqual(_template.AsSpan(stampLength));
+    }
+
+    private string MismatchText(ReadOnlySpan<byte> payload, long sequence)
+    {
+        byte[] expected = new byte[_size];
+        _template.CopyTo(expected, 0);
+        Span<byte> stamp = stackalloc byte[StampLength];
+        BinaryPrimitives.WriteUInt64LittleEndian(stamp, (ulong)sequence ^ _salt);
+        stamp[..Math.Min(StampLength, _size)].CopyTo(expected);
+        int common = Math.Min(payload.Length, expected.Length);
+        int at = payload[..common].CommonPrefixLength(expected.AsSpan(0, common));
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"connection {_index}, answer {sequence}: {payload.Length} bytes (expected {_size}), first difference at byte {at}");
+    }
+
+    private void ConnectionStatus(ReadOnlySpan<byte> payload, long now)
+    {
+        if (!_run.Counts(now) || Interlocked.Exchange(ref _dead, 1) != 0)
+        {
+            return;
+        }
+
+        if (payload.Length == 0)
+        {
+            _run.Errors.Count(TransportError.MalformedStatus);
+            _run.Errors.NoteFirst(string.Create(CultureInfo.InvariantCulture, $"connection {_index}: a status frame without a code"));
+        }
+        else
+        {
+            _run.Errors.CountStatus(payload[0]);
+            _run.Errors.NoteFirst(Describe(payload));
+        }
+
+        _socket.Dispose();
+        _signal.Set();
+    }
+
+    private string Describe(ReadOnlySpan<byte> status)
+    {
+        string reason = Encoding.UTF8.GetString(status[1..]);
+        return string.Create(CultureInfo.InvariantCulture, $"connection {_index}: {StatusCodes.Name(status[0])} \"{reason}\"");
+    }
+
+    /// <summary>Counts a transport error once per connection and drops the connection; the others go on.</summary>
+    private void Fail(TransportError error, string message)
+    {
+        if (!_run.Counts(Stopwatch.GetTimestamp()) || Interlocked.Exchange(ref _dead, 1) != 0)
+        {
+            return;
+        }
+
+        _run.Errors.Count(error);
+        _run.Errors.NoteFirst(string.Create(CultureInfo.InvariantCulture, $"connection {_index}: {error}: {message}"));
+        _socket.Dispose();
+        _signal.Set();
+    }
+}

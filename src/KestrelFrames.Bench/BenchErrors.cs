@@ -1,0 +1,104 @@
+namespace KestrelFrames.Bench;
+
+/// <summary>What went wrong on a connection, other than a status frame.</summary>
+internal enum TransportError
+{
+    /// <summary>The server closed the connection before the end of the run, without a status frame.</summary>
+    ConnectionClosed,
+
+    /// <summary>A socket or TLS error while reading or writing (reset, abort).</summary>
+    ConnectionError,
+
+    /// <summary>An answer's length header was over <c>--max-frame</c>.</summary>
+    ResponseTooLarge,
+
+    /// <summary>An answer arrived with no request outstanding.</summary>
+    UnexpectedResponse,
+
+    /// <summary>A status frame without its code byte.</summary>
+    MalformedStatus,
+}
+
+/// <summary>Error counts of a run, by status code (from the server) or by <see cref="TransportError"/>, thread-safe.</summary>
+internal sealed class BenchErrors
+{
+    private const int StatusSlots = 256;
+    private static readonly TransportError[] s_transportErrors = Enum.GetValues<TransportError>();
+
+    private readonly long[] _counts = new long[StatusSlots + s_transportErrors.Length];
+    private string? _first;
+
+    /// <summary>The first error's description, for the report.</summary>
+    public string? First => Volatile.Read(ref _first);
+
+    public long Total
+    {
+        get
+        {
+            long total = 0;
+            for (int i = 0; i < _counts.Length; i++)
+            {
+                total += Volatile.Read(ref _counts[i]);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>Whether the run has no first error yet: describe this one with <see cref="NoteFirst"/>.</summary>
+    public bool WantsFirst => Volatile.Read(ref _first) is null;
+
+    public void CountStatus(byte code) => Interlocked.Increment(ref _counts[code]);
+
+    public void Count(TransportError error) => Interlocked.Increment(ref _counts[StatusSlots + (int)error]);
+
+    public void NoteFirst(string description) => Interlocked.CompareExchange(ref _first, description, null);
+
+    /// <summary>Non-zero counts by name: status code names first (in code order), then transport errors.</summary>
+    public SortedDictionary<string, long> ByName()
+    {
+        var byName = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        for (int code = 0; code < StatusSlots; code++)
+        {
+            long count = Volatile.Read(ref _counts[code]);
+            if (count > 0)
+            {
+                byName[StatusCodes.Name((byte)code)] = count;
+            }
+        }
+
+        foreach (TransportError error in s_transportErrors)
+        {
+            long count = Volatile.Read(ref _counts[StatusSlots + (int)error]);
+            if (count > 0)
+            {
+                byName[error.ToString()] = count;
+            }
+        }
+
+        return byName;
+    }
+}
+
+/// <summary>The protocol's status codes (docs/protocol.md).</summary>
+internal static class StatusCodes
+{
+    public const byte Busy = 0x01;
+    public const byte HandlerError = 0x02;
+
+    /// <summary>Codes from here up end the connection.</summary>
+    public const byte FirstConnectionLevel = 0x10;
+
+    public static string Name(byte code) => code switch
+    {
+        Busy => "Busy",
+        HandlerError => "HandlerError",
+        0x10 => "FrameTooLarge",
+        0x11 => "ProtocolError",
+        0x12 => "FrameTimeout",
+        0x13 => "IdleTimeout",
+        0x20 => "ConnectionLimit",
+        0x21 => "ShuttingDown",
+        _ => "Status0x" + code.ToString("X2", System.Globalization.CultureInfo.InvariantCulture),
+    };
+}

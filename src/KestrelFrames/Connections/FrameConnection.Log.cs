@@ -6,6 +6,9 @@ namespace KestrelFrames.Connections;
 
 internal sealed partial class FrameConnection
 {
+    private static readonly Func<ILogger, EndPoint?, IDisposable?> s_remoteEndPointScope =
+        LoggerMessage.DefineScope<EndPoint?>("RemoteEndPoint:{RemoteEndPoint}");
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} opened from {RemoteEndPoint}.")]
     private static partial void LogConnectionOpened(ILogger logger, string connectionId, EndPoint? remoteEndPoint);
 

@@ -53,6 +53,8 @@ internal sealed partial class FrameConnection
 
     public async Task RunAsync()
     {
+        // Kestrel's own scope carries the connection id; this adds the client's address (after PROXY protocol).
+        using IDisposable? scope = s_remoteEndPointScope(_services.Logger, RemoteEndPoint);
         _services.Metrics.ConnectionOpened();
         LogConnectionOpened(_services.Logger, ConnectionId, RemoteEndPoint);
 

@@ -22,9 +22,9 @@ active() { curl -fsS "http://127.0.0.1:$http/metrics" | awk '/^frames_active_con
 
 for n in ${counts[@]}; do
   before=$(rss_kib)
-  python3 - "$frames" "$n" "$server" "$before" <<'PY'
-import socket, sys, time
-port, n, pid, before = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+  python3 - "$frames" "$n" "$server" "$before" "$http" <<'PY'
+import socket, sys, time, urllib.request
+port, n, pid, before, http = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 def rss():
     return int(next(l.split()[1] for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")))
 socks = []
@@ -48,6 +48,13 @@ heartbeat_round()
 after = rss()
 print(f"{n} idle connections held, each answered two heartbeats: server RSS {before/1024:.1f} -> {after/1024:.1f} MiB, "
       f"{(after-before)*1024/n:.0f} bytes per connection")
+scrapes = []
+for _ in range(11):
+    started = time.perf_counter()
+    body = urllib.request.urlopen(f"http://127.0.0.1:{http}/metrics").read()
+    scrapes.append((time.perf_counter() - started) * 1000)
+scrapes.sort()
+print(f"/metrics with {n} connections open: median {scrapes[5]:.1f} ms, max {scrapes[-1]:.1f} ms over 11 scrapes, {len(body)} bytes")
 for s in socks: s.close()
 PY
   for _ in $(seq 1 100); do [ "$(active)" = "0" ] && break; sleep 0.1; done

@@ -20,7 +20,9 @@ internal static class ProcessMetrics
         // EventCounters repeat what the System.Runtime meter reports, at a cost in garbage: off. The runtime's
         // "*.count" gauges are left out because the adapter would export them as gauges named *_count, which
         // Prometheus reserves for histograms (promtool check metrics fails on them).
-        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true });
+        // prometheus-net's process_* collector counts open handles by listing /proc/self/fd on every scrape, which
+        // took ~80 ms with 10,000 connections open: off. The runtime meter reports process CPU time and working set.
+        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressEventCounters = true, SuppressProcessMetrics = true });
         Metrics.ConfigureMeterAdapter(options => options.InstrumentFilterPredicate = instrument =>
             instrument.Meter.Name == "Microsoft.AspNetCore.Server.Kestrel"
             || (instrument.Meter.Name == "System.Runtime" && !instrument.Name.EndsWith(".count", StringComparison.Ordinal)));

@@ -60,7 +60,15 @@ public sealed class FrameTestClient : IDisposable
     public async Task SendRawAsync(byte[] bytes)
     {
         using var timeout = new CancellationTokenSource(s_timeout);
-        await _stream.WriteAsync(bytes, timeout.Token);
+        try
+        {
+            await _stream.WriteAsync(bytes, timeout.Token);
+        }
+        catch (IOException ex) when (ex.InnerException is SocketException socketError)
+        {
+            // Tests reason in socket terms (a reset, a broken pipe): NetworkStream wraps them, unwrap.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(socketError);
+        }
     }
 
     /// <summary>The next frame, or null when the server closed the connection cleanly at a frame boundary.</summary>
@@ -97,7 +105,17 @@ public sealed class FrameTestClient : IDisposable
         int read = 0;
         while (read < buffer.Length)
         {
-            int n = await _stream.ReadAsync(buffer[read..], timeout.Token);
+            int n;
+            try
+            {
+                n = await _stream.ReadAsync(buffer[read..], timeout.Token);
+            }
+            catch (IOException ex) when (ex.InnerException is SocketException socketError)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(socketError);
+                throw;
+            }
+
             if (n == 0)
             {
                 if (allowEof && read == 0)

@@ -17,6 +17,8 @@ public sealed class TlsEchoServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _serving;
 
+    private int _framesEchoed;
+
     public TlsEchoServer()
     {
         Certificate = CreateCertificate();
@@ -28,7 +30,7 @@ public sealed class TlsEchoServer : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    public int FramesEchoed { get; private set; }
+    public int FramesEchoed => Volatile.Read(ref _framesEchoed);
 
     public async ValueTask DisposeAsync()
     {
@@ -73,9 +75,11 @@ public sealed class TlsEchoServer : IAsyncDisposable
 
             var payload = new byte[BinaryPrimitives.ReadUInt32BigEndian(header)];
             await tls.ReadExactlyAsync(payload, _stop.Token);
+
+            // Counted before answering: a client holding the answer must see the count include it.
+            Interlocked.Increment(ref _framesEchoed);
             await tls.WriteAsync(header, _stop.Token);
             await tls.WriteAsync(payload, _stop.Token);
-            FramesEchoed++;
         }
     }
 }

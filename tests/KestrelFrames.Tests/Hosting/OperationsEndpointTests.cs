@@ -22,30 +22,6 @@ public sealed class OperationsEndpointTests
     }
 
     [Fact]
-    public async Task Metrics_count_every_echo_and_connection()
-    {
-        await using var server = TestFrameServer.Start();
-        using (var client = await server.ConnectAsync())
-        {
-            for (int i = 0; i < 100; i++)
-            {
-                await client.SendFrameAsync("ping"u8);
-                await client.ReadRequiredFrameAsync();
-            }
-
-            string open = await server.Http.GetStringAsync("/metrics");
-            Assert.Equal(1, Sample(open, "frames_active_connections"));
-        }
-
-        string text = await server.Http.GetStringAsync("/metrics");
-
-        Assert.Equal(100, Sample(text, "frames_requests_total{outcome=\"ok\"}"));
-        Assert.Equal(100, Sample(text, "frames_request_duration_seconds_count"));
-        Assert.Equal(0, Sample(text, "frames_worker_queue_length"));
-        Assert.Equal(1, Sample(text, "frames_connections_total"));
-    }
-
-    [Fact]
     public async Task The_active_connections_gauge_returns_to_zero_when_the_client_leaves()
     {
         await using var server = TestFrameServer.Start();

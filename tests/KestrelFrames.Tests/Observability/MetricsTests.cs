@@ -24,6 +24,7 @@ public sealed class MetricsTests
         }
 
         string text = await server.Http.GetStringAsync("/metrics");
+        Assert.Equal(1, Sample(text, "frames_active_connections"));
         Assert.Equal(100, Sample(text, "frames_requests_total{outcome=\"ok\"}"));
         Assert.Equal(0, Sample(text, "frames_requests_total{outcome=\"busy\"}"));
         Assert.Equal(100, Sample(text, "frames_request_duration_seconds_count"));

@@ -36,6 +36,14 @@ public sealed class FrameServerOptions
     /// </summary>
     public long MaxBufferedBytes { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// Size in bytes of the transport's receive and send blocks (Kestrel's own are 4 KiB). One socket receive fills
+    /// at most one block, so a block larger than typical frames saves receives and read-loop wake-ups. Idle
+    /// connections hold none; a connection with unread bytes holds one per direction, so the worst case is
+    /// MaxConnections x 2 x this. Default 32 KiB; between 4 KiB and 1 MiB.
+    /// </summary>
+    public int TransportBlockSize { get; set; } = 32 * 1024;
+
     /// <summary>Once a frame's first byte arrives, the whole frame must arrive within this; else FrameTimeout. Default 10 s.</summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -15,6 +15,7 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         Check(failures, nameof(options.MaxConnections), options.MaxConnections, 1, 10_000_000);
         Check(failures, nameof(options.MaxConnectionsPerIp), options.MaxConnectionsPerIp, 0, 10_000_000);
         Check(failures, nameof(options.MaxBufferedBytes), options.MaxBufferedBytes, options.MaxFrameSize, long.MaxValue);
+        Check(failures, nameof(options.TransportBlockSize), options.TransportBlockSize, 4096, 1024 * 1024);
         CheckTime(failures, nameof(options.ReadTimeout), options.ReadTimeout, allowZero: false);
         CheckTime(failures, nameof(options.IdleTimeout), options.IdleTimeout, allowZero: false);
         CheckTime(failures, nameof(options.WriteTimeout), options.WriteTimeout, allowZero: false);

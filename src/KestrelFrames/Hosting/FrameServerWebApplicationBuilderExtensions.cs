@@ -1,9 +1,11 @@
 using KestrelFrames.Connections;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -31,6 +33,9 @@ public static class FrameServerWebApplicationBuilderExtensions
         // Kestrel's socket transport (IOQueueCount, UnsafePreferInlineScheduling, buffer sizes), tuned by measurement:
         // docs/benchmarks.md says what each setting bought.
         builder.Services.Configure<SocketTransportOptions>(builder.Configuration.GetSection("SocketTransport"));
+
+        // Replaces the factory Kestrel registered, so the transport's blocks are Frames:TransportBlockSize.
+        builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>, BlockMemoryPoolFactory>());
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             // Configure(section) must get the real section: the argument-less overload reads an empty one,

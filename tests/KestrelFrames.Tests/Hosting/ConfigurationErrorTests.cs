@@ -10,6 +10,7 @@ public sealed class ConfigurationErrorTests
     [InlineData("--Frames:QueueCapacity=lots", "Frames:QueueCapacity")]
     [InlineData("--Frames:MaxInFlightPerConnection=0", "Frames:MaxInFlightPerConnection")]
     [InlineData("--Frames:OverloadMode=Drop", "Frames:OverloadMode")]
+    [InlineData("--Frames:TransportBlockSize=1024", "Frames:TransportBlockSize")]
     public async Task A_bad_value_stops_the_start_with_one_line_naming_the_key(string argument, string key)
     {
         await using var server = ServerProcess.Start(argument);

@@ -1,9 +1,12 @@
 using System.Net;
+using System.Reflection;
+using KestrelFrames.Connections;
 using KestrelFrames.Hosting;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -44,6 +47,11 @@ public sealed class TestFrameServer : IAsyncDisposable
 
             builder.ConfigureTestServices(collection =>
             {
+                // The factory's UseKestrel registers Kestrel's memory pool again after every service of the app and
+                // of this callback, where the real host has the one AddFrameServer chose: hand it to the transport.
+                collection.TryAddSingleton<BlockMemoryPoolFactory>();
+                collection.AddOptions<SocketTransportOptions>().PostConfigure<BlockMemoryPoolFactory>((transport, pool) =>
+                    typeof(SocketTransportOptions).GetProperty("MemoryPoolFactory", BindingFlags.NonPublic | BindingFlags.Instance)!.SetValue(transport, pool));
                 services?.Invoke(collection);
                 if (time is not null)
                 {

@@ -1,0 +1,60 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace KestrelFrames.Connections;
+
+/// <summary>
+/// The transport's memory pool, with blocks larger than Kestrel's 4 KiB: a socket receive fills at most one block,
+/// so a 16 KiB frame in 4 KiB blocks costs five receives and five wake-ups of the read loop. Blocks are pinned
+/// (the socket reads into them) and reused; at most <c>retained</c> idle blocks are kept, the rest are left to the GC.
+/// </summary>
+internal sealed class BlockMemoryPool : MemoryPool<byte>
+{
+    private readonly ConcurrentQueue<Block> _idle = new();
+    private readonly int _blockSize;
+    private readonly int _retained;
+    private int _idleCount;
+    private volatile bool _disposed;
+
+    public BlockMemoryPool(int blockSize, int retained)
+    {
+        _blockSize = blockSize;
+        _retained = retained;
+    }
+
+    public override int MaxBufferSize => _blockSize;
+
+    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, _blockSize);
+        if (_idle.TryDequeue(out Block? block))
+        {
+            Interlocked.Decrement(ref _idleCount);
+            return block;
+        }
+
+        return new Block(this, GC.AllocateUninitializedArray<byte>(_blockSize, pinned: true));
+    }
+
+    protected override void Dispose(bool disposing) => _disposed = true;
+
+    private void Return(Block block)
+    {
+        // Over the cap (after a burst) the block is dropped: the pinned heap gives its memory back.
+        if (!_disposed && Interlocked.Increment(ref _idleCount) <= _retained)
+        {
+            _idle.Enqueue(block);
+            return;
+        }
+
+        Interlocked.Decrement(ref _idleCount);
+    }
+
+    private sealed class Block(BlockMemoryPool pool, byte[] array) : IMemoryOwner<byte>
+    {
+        public Memory<byte> Memory { get; } = MemoryMarshal.CreateFromPinnedArray(array, 0, array.Length);
+
+        public void Dispose() => pool.Return(this);
+    }
+}

@@ -27,6 +27,8 @@ internal sealed partial class FrameConnection
     private readonly ConnectionTimeouts _timeouts;
     private readonly CancellationTokenSource _aborted = new();
     private long _pendingFrameReservation;
+    private FrameWorkItem? _batchHead;
+    private FrameWorkItem? _batchTail;
     private bool _receivedAnyBytes;
     private volatile bool _closeRequested;
     private volatile bool _outputClosed;
@@ -241,6 +243,7 @@ internal sealed partial class FrameConnection
             FrameParseResult parsed = FrameParser.TryParse(ref buffer, maxFrameSize, out ReadOnlySequence<byte> payload);
             if (parsed == FrameParseResult.Incomplete)
             {
+                await SubmitBatchAsync();
                 await ReserveForPartialFrameAsync(buffer);
                 break;
             }
@@ -257,6 +260,8 @@ internal sealed partial class FrameConnection
             parsedAny = true;
             if (!_queue.TryReserve(out FrameWorkItem slot))
             {
+                // Every slot is in flight: the batch must reach the pool before this loop waits for one back.
+                await SubmitBatchAsync();
                 slot = await WaitForSlotAsync();
             }
 
@@ -267,8 +272,37 @@ internal sealed partial class FrameConnection
                 continue;
             }
 
-            await DispatchAsync(slot, payload, now);
+            long length = payload.Length;
+            bool reserved = _pendingFrameReservation == length || _services.Budget.TryReserve(length);
+            _pendingFrameReservation = 0;
+            if (!reserved)
+            {
+                if (_services.Options.OverloadMode == OverloadMode.Shed)
+                {
+                    slot.SetRejected(FrameStatus.Busy, now);
+                    _queue.Publish();
+                    continue;
+                }
+
+                await SubmitBatchAsync();
+                await ReserveBudgetAsync(length);
+            }
+
+            slot.SetRequest(payload, now);
+            _queue.Publish();
+            if (_batchTail is null)
+            {
+                _batchHead = slot;
+            }
+            else
+            {
+                _batchTail.NextInBatch = slot;
+            }
+
+            _batchTail = slot;
         }
+
+        await SubmitBatchAsync();
 
         // Everything parsed is consumed; the rest is examined, so the next read waits for new bytes.
         _services.Metrics.BytesReceived(received - buffer.Length);
@@ -277,32 +311,28 @@ internal sealed partial class FrameConnection
         return _closeRequested ? FrameStatus.ShuttingDown : final;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask DispatchAsync(FrameWorkItem slot, ReadOnlySequence<byte> payload, long receivedAt)
+    /// <summary>
+    /// Hands the requests parsed so far to the pool as one work item (Garnet's batching): one queue operation per
+    /// read instead of one per request. Each request keeps its own slot, outcome and place in the answer order.
+    /// </summary>
+    private ValueTask SubmitBatchAsync()
     {
-        long length = payload.Length;
-        bool reserved = _pendingFrameReservation == length || _services.Budget.TryReserve(length);
-        _pendingFrameReservation = 0;
-        if (!reserved)
+        FrameWorkItem? batch = _batchHead;
+        if (batch is null)
         {
-            if (_services.Options.OverloadMode == OverloadMode.Shed)
-            {
-                slot.SetRejected(FrameStatus.Busy, receivedAt);
-                _queue.Publish();
-                return;
-            }
-
-            _timeouts.PauseRead();
-            await _services.Budget.ReserveAsync(length, CancellationToken.None);
-            _timeouts.ResumeRead(_services.Time.GetTimestamp());
+            return ValueTask.CompletedTask;
         }
 
-        slot.SetRequest(payload, receivedAt);
-        _queue.Publish();
-        if (!_services.Pool.TrySubmit(slot))
-        {
-            await SubmitWhenFullAsync(slot);
-        }
+        _batchHead = _batchTail = null;
+        return _services.Pool.TrySubmit(batch) ? ValueTask.CompletedTask : SubmitWhenFullAsync(batch);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReserveBudgetAsync(long length)
+    {
+        _timeouts.PauseRead();
+        await _services.Budget.ReserveAsync(length, CancellationToken.None);
+        _timeouts.ResumeRead(_services.Time.GetTimestamp());
     }
 
     /// <summary>
@@ -319,9 +349,7 @@ internal sealed partial class FrameConnection
 
         if (!_services.Budget.TryReserve(length))
         {
-            _timeouts.PauseRead();
-            await _services.Budget.ReserveAsync(length, CancellationToken.None);
-            _timeouts.ResumeRead(_services.Time.GetTimestamp());
+            await ReserveBudgetAsync(length);
         }
 
         _pendingFrameReservation = length;
@@ -342,11 +370,11 @@ internal sealed partial class FrameConnection
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SubmitWhenFullAsync(FrameWorkItem slot)
+    private async ValueTask SubmitWhenFullAsync(FrameWorkItem batch)
     {
         if (_services.Options.OverloadMode == OverloadMode.Shed)
         {
-            slot.Complete(FrameStatus.Busy);
+            CompleteBatch(batch, FrameStatus.Busy);
             return;
         }
 
@@ -356,12 +384,24 @@ internal sealed partial class FrameConnection
         {
             if (!await _services.Pool.WaitForSpaceAsync(CancellationToken.None))
             {
-                slot.Complete(FrameStatus.Busy);
+                CompleteBatch(batch, FrameStatus.Busy);
                 break;
             }
         }
-        while (!_services.Pool.TrySubmit(slot));
+        while (!_services.Pool.TrySubmit(batch));
         _timeouts.ResumeRead(_services.Time.GetTimestamp());
+    }
+
+    private static void CompleteBatch(FrameWorkItem? batch, FrameStatus status)
+    {
+        while (batch is not null)
+        {
+            // Read the link first: completing lets the write loop reset the slot.
+            FrameWorkItem? next = batch.NextInBatch;
+            batch.NextInBatch = null;
+            batch.Complete(status);
+            batch = next;
+        }
     }
 
     private async Task WriteLoopAsync()

@@ -8,8 +8,6 @@ namespace KestrelFrames.Connections;
 /// </summary>
 internal sealed class FrameConnectionHandler(FrameServices services) : ConnectionHandler
 {
-    public override async Task OnConnectedAsync(ConnectionContext connection)
-    {
-        await new FrameConnection(connection, services).RunAsync();
-    }
+    // Not async: the connection's own task is returned, sparing every connection a state-machine box.
+    public override Task OnConnectedAsync(ConnectionContext connection) => new FrameConnection(connection, services).RunAsync();
 }

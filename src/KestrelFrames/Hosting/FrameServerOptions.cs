@@ -14,7 +14,10 @@ public sealed class FrameServerOptions
     /// <summary>Requests handled at once across all connections. Default 64.</summary>
     public int Workers { get; set; } = 64;
 
-    /// <summary>Requests that may wait for a worker. Default 1024.</summary>
+    /// <summary>
+    /// Work items that may wait for a worker. An item is the requests parsed from one read of one connection (at most
+    /// <see cref="MaxInFlightPerConnection"/>), which travel to the pool together. Default 1024.
+    /// </summary>
     public int QueueCapacity { get; set; } = 1024;
 
     /// <summary>Answers one connection may have pending (in the pool or waiting to be written); beyond it the connection stops reading. Default 32.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace KestrelFrames.Processing;
 
 /// <summary>The default handler: answers each request with its own payload, byte for byte.</summary>
@@ -9,7 +7,7 @@ public sealed class EchoFrameHandler : IFrameHandler
     public ValueTask HandleAsync(FrameContext frame, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        frame.Response.Write(frame.Request.Span);
+        frame.RespondWithRequest();
         return ValueTask.CompletedTask;
     }
 }

@@ -15,6 +15,12 @@ public abstract class FrameContext
     /// <summary>Where the handler writes the answer's payload; writing nothing answers with an empty frame.</summary>
     public abstract IBufferWriter<byte> Response { get; }
 
+    /// <summary>
+    /// Answers with the request's own payload, without copying it: the server writes <see cref="Request"/> straight
+    /// to the client. The answer is then fixed: writing to <see cref="Response"/> before or after this call throws.
+    /// </summary>
+    public abstract void RespondWithRequest();
+
     /// <summary>The transport's id of the connection the request arrived on.</summary>
     public abstract string ConnectionId { get; }
 

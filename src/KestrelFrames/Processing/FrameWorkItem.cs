@@ -17,14 +17,16 @@ namespace KestrelFrames.Processing;
 internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
 {
     private readonly FrameConnection _connection;
-    private readonly PooledBufferWriter _response = new();
+    // Created by the first handler that writes an answer: echo-like handlers, heartbeats and statuses never need one.
+    private PooledBufferWriter? _response;
     // The write loop resumes inline on the thread that completes the request (a worker): it writes the answer
-    // there, sparing a thread-pool hop per request. Safe because completing is the last thing a worker does
-    // with a slot (see Complete), and the write loop never blocks.
+    // there, sparing a thread-pool hop per request. Safe because signalling is the last thing a worker does
+    // with a slot (see Signal), and the write loop never blocks.
     private ManualResetValueTaskSourceCore<bool> _completion = new() { RunContinuationsAsynchronously = false };
     private byte[] _request = [];
     private int _requestLength;
     private long _reservedBytes;
+    private bool _answerIsRequest;
 
     public FrameWorkItem(FrameConnection connection) => _connection = connection;
 
@@ -38,11 +40,30 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
 
     public override ReadOnlyMemory<byte> Request => _request.AsMemory(0, _requestLength);
 
-    public override IBufferWriter<byte> Response => _response;
+    public override IBufferWriter<byte> Response
+    {
+        get
+        {
+            _response ??= new PooledBufferWriter();
+            if (_answerIsRequest)
+            {
+                // Taken after RespondWithRequest: any write must fail, not vanish.
+                _response.TrySeal();
+            }
+
+            return _response;
+        }
+    }
 
     public override string ConnectionId => _connection.ConnectionId;
 
     public override EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
+
+    /// <summary>
+    /// The next request of the same read, when the read loop hands a read's requests to the pool as one batch.
+    /// Owned by the worker from submission until it completes this slot.
+    /// </summary>
+    public FrameWorkItem? NextInBatch { get; set; }
 
     public CancellationToken Aborted => _connection.Aborted;
 
@@ -96,8 +117,29 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         _completion.SetResult(true);
     }
 
+    public override void RespondWithRequest()
+    {
+        if (_response is not null && !_response.TrySeal())
+        {
+            throw new InvalidOperationException("Part of the answer was already written to Response.");
+        }
+
+        _answerIsRequest = true;
+    }
+
     /// <summary>Completes a request; <paramref name="status"/> is null when the handler's response stands.</summary>
     public void Complete(FrameStatus? status)
+    {
+        Finish(status);
+        Signal();
+    }
+
+    /// <summary>
+    /// Records a request's outcome without telling the write loop yet, so a worker can finish a whole batch and
+    /// then <see cref="Signal"/> its slots from last to first: the write loop, waiting on the first, then finds
+    /// every answer ready and writes them with one flush.
+    /// </summary>
+    public void Finish(FrameStatus? status)
     {
         Status = status;
         if (Activity is { } activity)
@@ -111,10 +153,10 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
             activity.Stop();
             Activity = null;
         }
-
-        // Last: once completed, the write loop may reset and reuse this slot.
-        _completion.SetResult(true);
     }
+
+    /// <summary>Hands a finished request to the write loop. Last: from here on the write loop may reset and reuse the slot.</summary>
+    public void Signal() => _completion.SetResult(true);
 
     /// <summary>Worker: the request left the queue; the span records how long it waited.</summary>
     public void Dequeued(TimeProvider time)
@@ -154,8 +196,9 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
                 FrameWriter.WriteHeader(output, 0);
                 return FrameHeader.Size;
             case FrameSlotKind.Request when Status is null:
-                FrameWriter.WriteFrame(output, _response.WrittenSpan);
-                return FrameHeader.Size + _response.WrittenCount;
+                ReadOnlySpan<byte> answer = _answerIsRequest ? _request.AsSpan(0, _requestLength) : _response is null ? default : _response.WrittenSpan;
+                FrameWriter.WriteFrame(output, answer);
+                return FrameHeader.Size + answer.Length;
             default:
                 ReadOnlySpan<byte> reason = StatusReason.For(Status!.Value);
                 FrameWriter.WriteStatus(output, Status.Value, reason);
@@ -179,7 +222,9 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         }
 
         _requestLength = 0;
-        _response.Reset();
+        _answerIsRequest = false;
+        NextInBatch = null;
+        _response?.Reset();
         Status = null;
         _completion.Reset();
     }

@@ -11,10 +11,18 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
     private const int MinimumSize = 256;
     private byte[] _buffer = [];
     private int _written;
+    private bool _sealed;
 
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _written);
 
     public int WrittenCount => _written;
+
+    /// <summary>Refuses every later write, until <see cref="Reset"/>; false if something was written already.</summary>
+    public bool TrySeal()
+    {
+        _sealed = _written == 0;
+        return _sealed;
+    }
 
     public void Advance(int count)
     {
@@ -48,10 +56,16 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
         }
 
         _written = 0;
+        _sealed = false;
     }
 
     private int Ensure(int sizeHint)
     {
+        if (_sealed)
+        {
+            throw new InvalidOperationException("The answer is the request itself (RespondWithRequest): nothing more can be written.");
+        }
+
         int needed = _written + Math.Max(sizeHint, 1);
         if (needed > _buffer.Length)
         {

@@ -130,7 +130,7 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
         {
             while (_queue.Reader.TryRead(out FrameWorkItem? item))
             {
-                await RunAsync(item);
+                await RunBatchAsync(item);
             }
 
             Interlocked.Decrement(ref _running);
@@ -151,41 +151,123 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
         }
     }
 
+    /// <summary>
+    /// Runs a batch (the requests of one read, linked by <see cref="FrameWorkItem.NextInBatch"/>) in order. Handlers
+    /// that finish synchronously are signalled together at the end, last first, so their answers leave in one flush.
+    /// A handler that goes asynchronous hands the rest of the batch back to the queue first: pipelined requests
+    /// to slow handlers still run in parallel.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunAsync(FrameWorkItem item)
+    private async ValueTask RunBatchAsync(FrameWorkItem? item)
     {
-        // The request's span is current while its handler runs, so the handler's own spans are its children.
-        Activity? previous = Activity.Current;
-        if (item.Activity is not null)
+        // Finished slots not yet signalled, most recent first (linked through NextInBatch, which is free again).
+        FrameWorkItem? finished = null;
+        while (item is not null)
         {
-            item.Dequeued(_time);
-            Activity.Current = item.Activity;
-        }
+            FrameWorkItem? next = item.NextInBatch;
+            ValueTask handling = StartHandler(item);
+            if (handling.IsCompleted)
+            {
+                FrameStatus? status = Observe(item, handling);
+                item.Finish(status);
+                item.NextInBatch = finished;
+                finished = item;
+                item = next;
+                continue;
+            }
 
-        try
-        {
-            ValueTask handling = _handler.HandleAsync(item, item.Aborted);
-            if (!handling.IsCompletedSuccessfully)
+            if (next is not null && TrySubmit(next))
+            {
+                next = null;
+            }
+
+            SignalAll(finished);
+            finished = null;
+            FrameStatus? outcome = null;
+            try
             {
                 await handling;
             }
-
-            item.Complete(null);
-        }
 #pragma warning disable CA1031 // A handler's failure answers its own request and must not end the worker.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                outcome = Failed(item, ex);
+            }
+
+            item.NextInBatch = null;
+            item.Complete(outcome);
+            item = next;
+        }
+
+        SignalAll(finished);
+    }
+
+    private ValueTask StartHandler(FrameWorkItem item)
+    {
+        if (item.Activity is not null)
+        {
+            item.Dequeued(_time);
+        }
+
+        // The request's span is current while its handler runs, so the handler's own spans are its children.
+        Activity? previous = Activity.Current;
+        Activity.Current = item.Activity ?? previous;
+        try
+        {
+            return _handler.HandleAsync(item, item.Aborted);
+        }
+#pragma warning disable CA1031
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            if (_logThrottle.TryEnter(out int suppressed))
-            {
-                LogHandlerFailed(_logger, item.ConnectionId, suppressed, ex);
-            }
-
-            item.Complete(FrameStatus.HandlerError);
+            return ValueTask.FromException(ex);
         }
         finally
         {
             Activity.Current = previous;
+        }
+    }
+
+    private FrameStatus? Observe(FrameWorkItem item, ValueTask completed)
+    {
+        if (completed.IsCompletedSuccessfully)
+        {
+            return null;
+        }
+
+        try
+        {
+            completed.GetAwaiter().GetResult();
+            return null;
+        }
+#pragma warning disable CA1031
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Failed(item, ex);
+        }
+    }
+
+    private FrameStatus Failed(FrameWorkItem item, Exception ex)
+    {
+        if (_logThrottle.TryEnter(out int suppressed))
+        {
+            LogHandlerFailed(_logger, item.ConnectionId, suppressed, ex);
+        }
+
+        return FrameStatus.HandlerError;
+    }
+
+    private static void SignalAll(FrameWorkItem? finished)
+    {
+        while (finished is not null)
+        {
+            // Read the link first: signalling lets the write loop reset the slot.
+            FrameWorkItem? earlier = finished.NextInBatch;
+            finished.NextInBatch = null;
+            finished.Signal();
+            finished = earlier;
         }
     }
 

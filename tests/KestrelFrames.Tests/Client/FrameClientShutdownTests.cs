@@ -15,6 +15,9 @@ public sealed class FrameClientShutdownTests
     {
         ["Frames:Workers"] = "1",
         ["Frames:QueueCapacity"] = "1",
+
+        // The ring, not the queue, is what keeps the later requests unread: a read's requests enter the queue as one item.
+        ["Frames:MaxInFlightPerConnection"] = "2",
     };
 
     [Fact]

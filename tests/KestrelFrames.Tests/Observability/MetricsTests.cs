@@ -123,7 +123,7 @@ public sealed class MetricsTests
         Assert.Contains(requests.GetMeasurementSnapshot(), m => m.Value == 7 && Equals(m.Tags["outcome"], "ok"));
     }
 
-    private static async Task<string> ScrapeUntilAsync(TestFrameServer server, Func<string, bool> condition)
+    internal static async Task<string> ScrapeUntilAsync(TestFrameServer server, Func<string, bool> condition)
     {
         for (int attempt = 0; ; attempt++)
         {

@@ -6,6 +6,7 @@ using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Connections;
 using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
+using KestrelFrames.Tests.Observability;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KestrelFrames.Tests.Processing;
@@ -15,7 +16,7 @@ public sealed class OverloadTests
     private const int Burst = 50;
 
     [Fact]
-    public async Task In_shed_mode_a_burst_beyond_the_pool_is_answered_in_order_with_busy_for_requests_that_never_ran()
+    public async Task In_shed_mode_requests_that_find_the_queue_full_are_answered_busy_in_order_and_never_run()
     {
         var gated = new GatedHandler();
         await using var server = TestFrameServer.Start(
@@ -26,40 +27,37 @@ public sealed class OverloadTests
                 ["Frames:QueueCapacity"] = "1",
             },
             DelegateFrameHandler.Use(gated.HandleAsync));
-        using var client = await server.ConnectAsync();
+        using var running = await server.ConnectAsync();
+        using var queued = await server.ConnectAsync();
+        using var shed = await server.ConnectAsync();
 
-        // One write: the read loop parses the burst in one pass while the only worker waits on the gate.
-        await client.SendRawAsync(EncodeBurst(Burst));
+        // The only worker waits on the gate with the first request; the second fills the queue.
+        await running.SendRawAsync(EncodeBurst(1));
         await gated.FirstCall;
-        gated.Open();
+        await queued.SendRawAsync(EncodeBurst(1));
+        await MetricsTests.ScrapeUntilAsync(server, text => OperationsEndpointTests.Sample(text, "frames_worker_queue_length") == 1);
 
-        var echoed = new List<int>();
-        int busy = 0;
+        // A burst beyond the ring (32) arrives as several batches; each finds the queue full. The gate is still
+        // closed, so these answers cannot have waited for the pool.
+        await shed.SendRawAsync(EncodeBurst(Burst));
         for (int i = 0; i < Burst; i++)
         {
-            Frame answer = await client.ReadRequiredFrameAsync();
-            if (answer.IsStatus)
-            {
-                Assert.Equal(FrameStatus.Busy, answer.Status);
-                busy++;
-            }
-            else
-            {
-                Assert.Equal(i, Index(answer));
-                echoed.Add(i);
-            }
+            Frame answer = await shed.ReadRequiredFrameAsync();
+            Assert.True(answer.IsStatus, $"request {i} was not shed: {answer}");
+            Assert.Equal(FrameStatus.Busy, answer.Status);
         }
 
-        // Nothing answered twice: after the fifty answers there is only the close.
-        client.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
-        Assert.True(await client.IsClosedByServerAsync());
+        gated.Open();
+        Assert.Equal(0, Index(await running.ReadRequiredFrameAsync()));
+        Assert.Equal(0, Index(await queued.ReadRequiredFrameAsync()));
 
-        Assert.True(busy > 0, "a burst of 50 against one worker and a queue of one was never shed");
-        Assert.Contains(0, echoed);
-        Assert.Equal(echoed, gated.Seen.Order());
+        // Nothing answered twice: after the fifty answers there is only the close.
+        shed.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        Assert.True(await shed.IsClosedByServerAsync());
+        Assert.Equal(2, gated.Seen.Count());
         string text = await server.Http.GetStringAsync("/metrics");
-        Assert.Equal(busy, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"busy\"}"));
-        Assert.Equal(echoed.Count, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
+        Assert.Equal(Burst, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"busy\"}"));
+        Assert.Equal(2, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
     }
 
     [Fact]

@@ -7,6 +7,15 @@ if (args is ["healthcheck", .. var rest])
     return await HealthCheckCommand.RunAsync(rest.FirstOrDefault());
 }
 
+// Socket completions run on the runtime's epoll thread instead of hopping to the thread pool; with Kestrel's
+// UnsafePreferInlineScheduling (AddFrameServer's default) the read loop runs there too, and handlers never do: they
+// run on the worker pool. The runtime reads this once, at its first socket, so it is set before anything else.
+// Measured in docs/benchmarks.md; an operator's own value wins.
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
+{
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+}
+
 try
 {
     // Content root is the binary's folder, where appsettings.json is copied, also under `dotnet run`.

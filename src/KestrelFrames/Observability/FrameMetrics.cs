@@ -61,7 +61,7 @@ internal sealed class FrameMetrics : IDisposable
         _proxyRejections = [.. Enum.GetNames<ProxyRejection>().Select(name => proxyRejections.WithLabels(name.ToLowerInvariant()))];
         _receivedBytes = factory.CreateCounter("frames_received_bytes_total", "Bytes of frames received, headers included.");
         _sentBytes = factory.CreateCounter("frames_sent_bytes_total", "Bytes of frames sent, headers included.");
-        QueueLength = factory.CreateGauge("frames_worker_queue_length", "Requests waiting in the worker pool's queue.");
+        QueueLength = factory.CreateGauge("frames_worker_queue_length", "Work items (the requests of one read of one connection) waiting in the worker pool's queue.");
         WorkersBusy = factory.CreateGauge("frames_workers_busy", "Workers running requests now.");
         InFlightRequests = factory.CreateGauge("frames_inflight_requests", "Requests read and not yet answered, across connections.");
         Draining = factory.CreateGauge("frames_draining", "1 while the server is shutting down, else 0.");

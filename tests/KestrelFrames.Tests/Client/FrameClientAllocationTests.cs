@@ -34,13 +34,21 @@ public sealed class FrameClientAllocationTests(ITestOutputHelper output)
         byte[] payload = new byte[64];
 
         await RunAsync(client, payload, 5_000); // Warm up: JIT tiers, the pool, the thread pool.
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        await RunAsync(client, payload, Requests);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-        double perRequest = (double)allocated / Requests;
-        output.WriteLine($"{perRequest:F1} bytes allocated per request ({allocated} for {Requests}); the answer's copy is {AnswerBytes}.");
-        Assert.True(perRequest < AnswerBytes + Slack, $"{perRequest:F1} bytes allocated per request.");
+        // One-time costs of a young process (a timer's first tick, a late tier-1 compile) can land in a window and
+        // add ~40 bytes a request to it: they are not per request. The lowest of three windows is the steady state;
+        // a real per-request allocation is in all three.
+        double perRequest = double.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await RunAsync(client, payload, Requests);
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            output.WriteLine($"window {window}: {(double)allocated / Requests:F1} bytes allocated per request ({allocated} for {Requests}); the answer's copy is {AnswerBytes}.");
+            perRequest = Math.Min(perRequest, (double)allocated / Requests);
+        }
+
+        Assert.True(perRequest < AnswerBytes + Slack, $"{perRequest:F1} bytes allocated per request in the steadiest window.");
     }
 
     private static async Task RunAsync(FrameClient client, byte[] payload, int requests)

@@ -107,14 +107,14 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     public void SetHeartbeat()
     {
         Kind = FrameSlotKind.Heartbeat;
-        _completion.SetResult(true);
+        Signal();
     }
 
     public void SetStatus(FrameStatus status)
     {
         Kind = FrameSlotKind.Status;
         Status = status;
-        _completion.SetResult(true);
+        Signal();
     }
 
     public override void RespondWithRequest()

@@ -13,11 +13,8 @@ public sealed class FrameClientBusyRetryTests
     [Fact]
     public async Task A_busy_answer_is_retried_with_backoff_until_the_server_has_room_and_the_request_runs_once()
     {
-        var handler = new RecordingHandler(gated: tag => tag == "hold-the-budget!");
-        await using var server = TestFrameServer.Start(FrameClientStatusTests.ShedSettings, handler.Services);
-        await using FrameClient holder = await ConnectAsync(server);
-        Task<FrameResponse> held = holder.SendAsync(FrameClientStatusTests.Hold).AsTask();
-        await handler.Entered("hold-the-budget!");
+        await using var full = await BudgetHeld.StartAsync();
+        var (server, handler, held) = (full.Server, full.Handler, full.Held);
         var time = new ObservedTimeProvider();
         await using FrameClient client = await ConnectAsync(server, RetryingOn(time, maxBusyRetries: 100));
 
@@ -45,11 +42,8 @@ public sealed class FrameClientBusyRetryTests
     [Fact]
     public async Task After_max_busy_retries_the_busy_answer_is_returned()
     {
-        var handler = new RecordingHandler(gated: tag => tag == "hold-the-budget!");
-        await using var server = TestFrameServer.Start(FrameClientStatusTests.ShedSettings, handler.Services);
-        await using FrameClient holder = await ConnectAsync(server);
-        Task<FrameResponse> held = holder.SendAsync(FrameClientStatusTests.Hold).AsTask();
-        await handler.Entered("hold-the-budget!");
+        await using var full = await BudgetHeld.StartAsync();
+        var (server, handler, held) = (full.Server, full.Handler, full.Held);
         var time = new ObservedTimeProvider();
         await using FrameClient client = await ConnectAsync(server, RetryingOn(time, maxBusyRetries: 2));
 
@@ -70,11 +64,8 @@ public sealed class FrameClientBusyRetryTests
     [Fact]
     public async Task Cancelling_during_the_busy_backoff_stops_the_retries()
     {
-        var handler = new RecordingHandler(gated: tag => tag == "hold-the-budget!");
-        await using var server = TestFrameServer.Start(FrameClientStatusTests.ShedSettings, handler.Services);
-        await using FrameClient holder = await ConnectAsync(server);
-        Task<FrameResponse> held = holder.SendAsync(FrameClientStatusTests.Hold).AsTask();
-        await handler.Entered("hold-the-budget!");
+        await using var full = await BudgetHeld.StartAsync();
+        var (server, handler, held) = (full.Server, full.Handler, full.Held);
         var time = new ObservedTimeProvider();
         await using FrameClient client = await ConnectAsync(server, RetryingOn(time, maxBusyRetries: 100));
         using var cancel = new CancellationTokenSource();
@@ -100,4 +91,32 @@ public sealed class FrameClientBusyRetryTests
             MaxBusyRetryDelay = TimeSpan.FromSeconds(10),
         },
     };
+
+    /// <summary>A server in Shed mode whose whole byte budget is held by one gated request: the next one is Busy.</summary>
+    private sealed class BudgetHeld : IAsyncDisposable
+    {
+        private FrameClient _holder = null!;
+
+        public RecordingHandler Handler { get; } = new(gated: tag => tag == "hold-the-budget!");
+
+        public TestFrameServer Server { get; private set; } = null!;
+
+        public Task<FrameResponse> Held { get; private set; } = null!;
+
+        public static async Task<BudgetHeld> StartAsync()
+        {
+            var full = new BudgetHeld();
+            full.Server = TestFrameServer.Start(FrameClientStatusTests.ShedSettings, full.Handler.Services);
+            full._holder = await ConnectAsync(full.Server);
+            full.Held = full._holder.SendAsync(FrameClientStatusTests.Hold).AsTask();
+            await full.Handler.Entered("hold-the-budget!");
+            return full;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _holder.DisposeAsync();
+            await Server.DisposeAsync();
+        }
+    }
 }

@@ -92,8 +92,8 @@ public sealed class OverloadTests
         const int maxInFlight = 4;
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var limitReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        int inProgress = 0;
-        int maxInProgress = 0;
+        long inProgress = 0;
+        long maxInProgress = 0;
         int entered = 0;
         await using var server = TestFrameServer.Start(
             new Dictionary<string, string?> { ["Frames:MaxInFlightPerConnection"] = "4" },
@@ -136,8 +136,8 @@ public sealed class OverloadTests
         var budgetFull = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         BufferBudget budget = null!; // Set before any client connects.
         long maxUsed = 0;
-        int inProgress = 0;
-        int maxInProgress = 0;
+        long inProgress = 0;
+        long maxInProgress = 0;
         int entered = 0;
         await using var server = TestFrameServer.Start(
             new Dictionary<string, string?> { ["Frames:MaxFrameSize"] = "1024", ["Frames:MaxBufferedBytes"] = "4096" },
@@ -281,21 +281,6 @@ public sealed class OverloadTests
     {
         Assert.False(answer.IsStatus, $"expected an echo, got {answer}");
         return BinaryPrimitives.ReadInt32BigEndian(answer.Payload);
-    }
-
-    private static void RaiseMax(ref int max, int value)
-    {
-        int seen = Volatile.Read(ref max);
-        while (value > seen)
-        {
-            int previous = Interlocked.CompareExchange(ref max, value, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
     }
 
     private static void RaiseMax(ref long max, long value)

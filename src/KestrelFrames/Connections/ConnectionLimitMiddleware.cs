@@ -39,9 +39,9 @@ internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next,
     private async Task RejectAsync(ConnectionContext connection, bool perIp)
     {
         services.Metrics.ConnectionRejected(perIp);
-        if (services.LogThrottle.TryEnter(out int suppressed))
+        if (services.LimitRejections.TryEnter())
         {
-            LogRejected(services.Logger, connection.ConnectionId, connection.RemoteEndPoint, perIp ? "per-IP limit" : "connection limit", suppressed);
+            LogRejected(services.Logger, connection.ConnectionId, connection.RemoteEndPoint, perIp ? "per-IP limit" : "connection limit");
         }
 
         try
@@ -70,6 +70,6 @@ internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next,
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint} refused: {Limit} reached ({Suppressed} similar warnings suppressed before this one).")]
-    private static partial void LogRejected(ILogger logger, string connectionId, EndPoint? remoteEndPoint, string limit, int suppressed);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint} refused: {Limit} reached.")]
+    private static partial void LogRejected(ILogger logger, string connectionId, EndPoint? remoteEndPoint, string limit);
 }

@@ -15,11 +15,11 @@ internal sealed partial class FrameConnection
     [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} closed (received data: {ReceivedAny}).")]
     private static partial void LogConnectionClosed(ILogger logger, string connectionId, bool receivedAny);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: {Status}; closing ({Suppressed} similar warnings suppressed before this one).")]
-    private static partial void LogClientFault(ILogger logger, string connectionId, EndPoint? remoteEndPoint, FrameStatus status, int suppressed);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: {Status}; closing.")]
+    private static partial void LogClientFault(ILogger logger, string connectionId, EndPoint? remoteEndPoint, FrameStatus status);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: write timeout, the client is not reading its answers; aborting ({Suppressed} similar warnings suppressed before this one).")]
-    private static partial void LogWriteTimeout(ILogger logger, string connectionId, EndPoint? remoteEndPoint, int suppressed);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: write timeout, the client is not reading its answers; aborting.")]
+    private static partial void LogWriteTimeout(ILogger logger, string connectionId, EndPoint? remoteEndPoint);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: idle timeout; closing.")]
     private static partial void LogIdle(ILogger logger, string connectionId);

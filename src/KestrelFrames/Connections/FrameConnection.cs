@@ -130,9 +130,9 @@ internal sealed partial class FrameConnection
                 if (!_outputClosed)
                 {
                     _services.Metrics.ProtocolError(ProtocolErrorReason.WriteTimeout);
-                    if (_services.LogThrottle.TryEnter(out int suppressed))
+                    if (_services.WriteTimeouts.TryEnter())
                     {
-                        LogWriteTimeout(_services.Logger, ConnectionId, RemoteEndPoint, suppressed);
+                        LogWriteTimeout(_services.Logger, ConnectionId, RemoteEndPoint);
                     }
 
                     // Abort drops the transport; cancelling the stuck flush lets the write loop drain the slots.
@@ -520,9 +520,9 @@ internal sealed partial class FrameConnection
 
     private void LogClientFault(FrameStatus status)
     {
-        if (_services.LogThrottle.TryEnter(out int suppressed))
+        if (_services.ClientFaults.TryEnter())
         {
-            LogClientFault(_services.Logger, ConnectionId, RemoteEndPoint, status, suppressed);
+            LogClientFault(_services.Logger, ConnectionId, RemoteEndPoint, status);
         }
     }
 }

@@ -15,7 +15,7 @@ internal sealed class FrameServices(
     BufferBudget budget,
     FrameHeartbeat heartbeat,
     TimeProvider time,
-    ILogger<FrameConnection> logger)
+    ILogger<FrameConnection> logger) : IDisposable
 {
     public FrameServerOptions Options { get; } = options.Value;
 
@@ -29,9 +29,27 @@ internal sealed class FrameServices(
 
     public FrameHeartbeat Heartbeat { get; } = heartbeat;
 
-    public LogThrottle LogThrottle { get; } = new(time);
+    /// <summary>Bad input from clients: FrameTooLarge, ProtocolError, FrameTimeout.</summary>
+    public LogThrottle ClientFaults { get; } = new("client fault", LogLevel.Warning, logger, time);
+
+    /// <summary>Connections refused by MaxConnections or MaxConnectionsPerIp.</summary>
+    public LogThrottle LimitRejections { get; } = new("connection limit", LogLevel.Warning, logger, time);
+
+    /// <summary>Connections closed for a missing, malformed or untrusted PROXY protocol header.</summary>
+    public LogThrottle ProxyRejections { get; } = new("PROXY protocol rejection", LogLevel.Warning, logger, time);
+
+    /// <summary>Clients aborted for not reading their answers.</summary>
+    public LogThrottle WriteTimeouts { get; } = new("write timeout", LogLevel.Warning, logger, time);
 
     public TimeProvider Time { get; } = time;
 
     public ILogger Logger { get; } = logger;
+
+    public void Dispose()
+    {
+        ClientFaults.Dispose();
+        LimitRejections.Dispose();
+        ProxyRejections.Dispose();
+        WriteTimeouts.Dispose();
+    }
 }

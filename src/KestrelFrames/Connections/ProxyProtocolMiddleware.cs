@@ -40,9 +40,9 @@ internal sealed partial class ProxyProtocolMiddleware
         {
             // A clean close, no status frame: the peer is a balancer or someone pretending to be one.
             _services.Metrics.ProxyRejected(reason);
-            if (_services.LogThrottle.TryEnter(out int suppressed))
+            if (_services.ProxyRejections.TryEnter())
             {
-                LogRejected(_services.Logger, connection.ConnectionId, connection.RemoteEndPoint, reason, suppressed);
+                LogRejected(_services.Logger, connection.ConnectionId, connection.RemoteEndPoint, reason);
             }
 
             return;
@@ -109,6 +109,6 @@ internal sealed partial class ProxyProtocolMiddleware
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint} closed: PROXY protocol {Reason} ({Suppressed} similar warnings suppressed before this one).")]
-    private static partial void LogRejected(ILogger logger, string connectionId, EndPoint? remoteEndPoint, ProxyRejection reason, int suppressed);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint} closed: PROXY protocol {Reason}.")]
+    private static partial void LogRejected(ILogger logger, string connectionId, EndPoint? remoteEndPoint, ProxyRejection reason);
 }

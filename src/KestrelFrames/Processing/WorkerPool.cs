@@ -16,7 +16,7 @@ namespace KestrelFrames.Processing;
 /// channel is empty, instead of parking on it: a parked multi-reader channel read allocates per wake-up, and this
 /// pool must allocate nothing per request.
 /// </summary>
-internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
+internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, IDisposable
 {
     private readonly Channel<FrameWorkItem> _queue;
     private readonly IFrameHandler _handler;
@@ -31,7 +31,7 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
     public WorkerPool(IOptions<FrameServerOptions> options, IFrameHandler handler, TimeProvider time, ILogger<WorkerPool> logger)
     {
         _time = time;
-        _logThrottle = new LogThrottle(time);
+        _logThrottle = new LogThrottle("handler error", LogLevel.Error, logger, time);
         FrameServerOptions value = options.Value;
         _maxWorkers = value.Workers;
         QueueCapacity = value.QueueCapacity;
@@ -98,6 +98,9 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
             IsRunning = false;
         }
     }
+
+    /// <summary>Reports the handler errors the throttle still holds back.</summary>
+    public void Dispose() => _logThrottle.Dispose();
 
     void IThreadPoolWorkItem.Execute()
     {
@@ -251,9 +254,9 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
 
     private FrameStatus Failed(FrameWorkItem item, Exception ex)
     {
-        if (_logThrottle.TryEnter(out int suppressed))
+        if (_logThrottle.TryEnter())
         {
-            LogHandlerFailed(_logger, item.ConnectionId, suppressed, ex);
+            LogHandlerFailed(_logger, item.ConnectionId, ex);
         }
 
         return FrameStatus.HandlerError;
@@ -279,8 +282,8 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Frame handler failed on connection {ConnectionId}; answered HandlerError ({Suppressed} similar errors suppressed before this one).")]
-    private static partial void LogHandlerFailed(ILogger logger, string connectionId, int suppressed, Exception exception);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Frame handler failed on connection {ConnectionId}; answered HandlerError.")]
+    private static partial void LogHandlerFailed(ILogger logger, string connectionId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pool stopped with {Queued} queued and {Running} running requests abandoned at the shutdown timeout.")]
     private static partial void LogStopTimedOut(ILogger logger, int queued, int running);

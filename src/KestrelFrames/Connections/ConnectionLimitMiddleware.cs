@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using KestrelFrames.Protocol;
@@ -44,10 +45,14 @@ internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next,
             LogRejected(services.Logger, connection.ConnectionId, connection.RemoteEndPoint, perIp ? "per-IP limit" : "connection limit");
         }
 
+        PipeWriter output = connection.Transport.Output;
         try
         {
-            FrameWriter.WriteStatus(connection.Transport.Output, FrameStatus.ConnectionLimit);
-            await connection.Transport.Output.FlushAsync();
+            int written = FrameWriter.WriteStatus(output, FrameStatus.ConnectionLimit);
+            if (!(await output.FlushAsync()).IsCompleted)
+            {
+                await GracefulClose.LingerAsync(connection, written, services);
+            }
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException)
         {

@@ -27,11 +27,13 @@ internal sealed partial class FrameConnection
     private readonly ConnectionTimeouts _timeouts;
     private readonly CancellationTokenSource _aborted = new();
     private long _pendingFrameReservation;
+    private long _bytesFlushed;
     private FrameWorkItem? _batchHead;
     private FrameWorkItem? _batchTail;
     private bool _receivedAnyBytes;
     private volatile bool _closeRequested;
     private volatile bool _outputClosed;
+    private volatile bool _ending;
     private FrameStatus? _timedOut;
 
     public FrameConnection(ConnectionContext context, FrameServices services)
@@ -68,9 +70,10 @@ internal sealed partial class FrameConnection
         try
         {
             Task writing = WriteLoopAsync();
+            bool endedByServer;
             try
             {
-                await ReadLoopAsync();
+                endedByServer = await ReadLoopAsync();
             }
             finally
             {
@@ -79,6 +82,13 @@ internal sealed partial class FrameConnection
 
             // The write loop always drains the queue, so every slot's buffers are back in the pool when this returns.
             await writing;
+
+            // The closing status is flushed: FIN, and read what the client still sends until it closes, so the
+            // close resets nothing. A connection whose output broke has nothing left to protect.
+            if (endedByServer && !_outputClosed)
+            {
+                await GracefulClose.LingerAsync(_context, _bytesFlushed, _services);
+            }
         }
         finally
         {
@@ -150,7 +160,8 @@ internal sealed partial class FrameConnection
 
     private void TimeOut(FrameStatus status, ProtocolErrorReason reason)
     {
-        if (_timedOut is not null || _closeRequested)
+        // Once the connection is ending, its input is not processed any more: nothing can time out.
+        if (_timedOut is not null || _closeRequested || _ending)
         {
             return;
         }
@@ -176,7 +187,8 @@ internal sealed partial class FrameConnection
         _context.Transport.Input.CancelPendingRead();
     }
 
-    private async Task ReadLoopAsync()
+    /// <summary>Reads and dispatches until the connection ends; true when it ends with a closing status of ours.</summary>
+    private async Task<bool> ReadLoopAsync()
     {
         PipeReader input = _context.Transport.Input;
         FrameStatus? final = _services.State.IsDraining ? FrameStatus.ShuttingDown : null;
@@ -191,12 +203,12 @@ internal sealed partial class FrameConnection
             {
                 LogReadFailed(_services.Logger, ConnectionId, ex.Message);
                 CloseOutput();
-                return;
+                return false;
             }
 
             if (_outputClosed)
             {
-                return;
+                return false;
             }
 
             if (result.IsCanceled && (_timedOut is not null || _closeRequested))
@@ -212,10 +224,11 @@ internal sealed partial class FrameConnection
             if (final is null && result.IsCompleted)
             {
                 // The client half-closed: answer everything it sent, then close. A partial frame is dropped.
-                return;
+                return false;
             }
         }
 
+        _ending = true;
         if (!_queue.TryReserve(out FrameWorkItem last))
         {
             last = await WaitForSlotAsync();
@@ -223,6 +236,7 @@ internal sealed partial class FrameConnection
 
         last.SetStatus(final.Value);
         _queue.Publish();
+        return true;
     }
 
     /// <summary>
@@ -482,6 +496,7 @@ internal sealed partial class FrameConnection
         }
 
         _services.Metrics.BytesSent(bytes);
+        _bytesFlushed += bytes;
         try
         {
             ValueTask<FlushResult> flushing = output.FlushAsync();

@@ -38,13 +38,14 @@ internal sealed partial class ProxyProtocolMiddleware
             : ProxyRejection.Untrusted;
         if (rejection is { } reason)
         {
-            // A clean close, no status frame: the peer is a balancer or someone pretending to be one.
+            // No status frame, but a clean close: the peer is a balancer or someone pretending to be one.
             _services.Metrics.ProxyRejected(reason);
             if (_services.ProxyRejections.TryEnter())
             {
                 LogRejected(_services.Logger, connection.ConnectionId, connection.RemoteEndPoint, reason);
             }
 
+            await GracefulClose.LingerAsync(connection, bytesFlushed: 0, _services);
             return;
         }
 

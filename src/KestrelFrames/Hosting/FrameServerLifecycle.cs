@@ -39,7 +39,7 @@ internal sealed partial class FrameServerLifecycle(
 
         FrameServerOptions o = options.Value;
         LogLimits(logger, o.MaxConnections, o.MaxConnectionsPerIp, o.MaxFrameSize, o.MaxInFlightPerConnection, o.Workers, o.QueueCapacity, o.OverloadMode, o.MaxBufferedBytes);
-        LogTimeouts(logger, o.ReadTimeout, o.IdleTimeout, o.WriteTimeout, o.KeepAlive, o.MaxConnectionAge, o.DrainDelay);
+        LogTimeouts(logger, o.ReadTimeout, o.IdleTimeout, o.WriteTimeout, o.LingerTimeout, o.KeepAlive, o.MaxConnectionAge, o.DrainDelay);
         state.SetListening(endpoints.EndPoints.Count > 0);
 
         // Synchronously inside StopApplication(): readiness is 503 before anything else of the shutdown runs.
@@ -107,8 +107,8 @@ internal sealed partial class FrameServerLifecycle(
     [LoggerMessage(Level = LogLevel.Information, Message = "Frame limits: MaxConnections={MaxConnections}, MaxConnectionsPerIp={MaxConnectionsPerIp}, MaxFrameSize={MaxFrameSize}, MaxInFlightPerConnection={MaxInFlight}, Workers={Workers}, QueueCapacity={QueueCapacity}, OverloadMode={OverloadMode}, MaxBufferedBytes={MaxBufferedBytes}.")]
     private static partial void LogLimits(ILogger logger, int maxConnections, int maxConnectionsPerIp, int maxFrameSize, int maxInFlight, int workers, int queueCapacity, Processing.OverloadMode overloadMode, long maxBufferedBytes);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Frame timeouts: ReadTimeout={ReadTimeout}, IdleTimeout={IdleTimeout}, WriteTimeout={WriteTimeout}, KeepAlive={KeepAlive}, MaxConnectionAge={MaxConnectionAge}, DrainDelay={DrainDelay}.")]
-    private static partial void LogTimeouts(ILogger logger, TimeSpan readTimeout, TimeSpan idleTimeout, TimeSpan writeTimeout, TimeSpan keepAlive, TimeSpan maxConnectionAge, TimeSpan drainDelay);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Frame timeouts: ReadTimeout={ReadTimeout}, IdleTimeout={IdleTimeout}, WriteTimeout={WriteTimeout}, LingerTimeout={LingerTimeout}, KeepAlive={KeepAlive}, MaxConnectionAge={MaxConnectionAge}, DrainDelay={DrainDelay}.")]
+    private static partial void LogTimeouts(ILogger logger, TimeSpan readTimeout, TimeSpan idleTimeout, TimeSpan writeTimeout, TimeSpan lingerTimeout, TimeSpan keepAlive, TimeSpan maxConnectionAge, TimeSpan drainDelay);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shutting down: readiness is 503; serving for {DrainDelaySeconds} s more before draining.")]
     private static partial void LogDrainDelay(ILogger logger, double drainDelaySeconds);

@@ -56,6 +56,13 @@ public sealed class FrameServerOptions
     /// <summary>An answer the client does not read for this long aborts the connection. Default 10 s.</summary>
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// After the frame that ends a connection (a closing status), how long the server keeps reading and discarding
+    /// what the client still sends, waiting for it to close, before it closes itself: a client still sending then
+    /// reads every answer and a clean end of stream instead of a reset. Zero closes at once. Default 2 s.
+    /// </summary>
+    public TimeSpan LingerTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>TCP keep-alive idle time on accepted sockets; zero turns keep-alive off. Default 30 s.</summary>
     public TimeSpan KeepAlive { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -20,6 +20,7 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         CheckTime(failures, nameof(options.IdleTimeout), options.IdleTimeout, allowZero: false);
         CheckTime(failures, nameof(options.WriteTimeout), options.WriteTimeout, allowZero: false);
         CheckTime(failures, nameof(options.KeepAlive), options.KeepAlive, allowZero: true);
+        CheckTime(failures, nameof(options.LingerTimeout), options.LingerTimeout, allowZero: true);
         CheckTime(failures, nameof(options.MaxConnectionAge), options.MaxConnectionAge, allowZero: true);
         CheckTime(failures, nameof(options.DrainDelay), options.DrainDelay, allowZero: true);
         CheckTime(failures, nameof(options.TlsHandshakeTimeout), options.TlsHandshakeTimeout, allowZero: false);

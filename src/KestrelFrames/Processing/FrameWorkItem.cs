@@ -200,9 +200,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
                 FrameWriter.WriteFrame(output, answer);
                 return FrameHeader.Size + answer.Length;
             default:
-                ReadOnlySpan<byte> reason = StatusReason.For(Status!.Value);
-                FrameWriter.WriteStatus(output, Status.Value, reason);
-                return FrameHeader.Size + 1 + reason.Length;
+                return FrameWriter.WriteStatus(output, Status!.Value);
         }
     }
 

@@ -22,8 +22,8 @@ public static class FrameWriter
         output.Write(payload);
     }
 
-    /// <summary>Writes a status frame: header with the high bit set, the code, then the UTF-8 reason.</summary>
-    public static void WriteStatus(IBufferWriter<byte> output, FrameStatus status, ReadOnlySpan<byte> utf8Reason)
+    /// <summary>Writes a status frame: header with the high bit set, the code, then the UTF-8 reason. Returns its length in bytes.</summary>
+    public static int WriteStatus(IBufferWriter<byte> output, FrameStatus status, ReadOnlySpan<byte> utf8Reason)
     {
         ArgumentNullException.ThrowIfNull(output);
         int length = 1 + utf8Reason.Length;
@@ -32,9 +32,10 @@ public static class FrameWriter
         span[FrameHeader.Size] = (byte)status;
         utf8Reason.CopyTo(span[(FrameHeader.Size + 1)..]);
         output.Advance(FrameHeader.Size + length);
+        return FrameHeader.Size + length;
     }
 
-    /// <summary>Writes a status frame with the server's standard reason for <paramref name="status"/>.</summary>
-    public static void WriteStatus(IBufferWriter<byte> output, FrameStatus status) =>
+    /// <summary>Writes a status frame with the server's standard reason for <paramref name="status"/>. Returns its length in bytes.</summary>
+    public static int WriteStatus(IBufferWriter<byte> output, FrameStatus status) =>
         WriteStatus(output, status, StatusReason.For(status));
 }

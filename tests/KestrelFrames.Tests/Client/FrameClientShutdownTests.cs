@@ -37,6 +37,7 @@ public sealed class FrameClientShutdownTests
 
         // The idle connection is told at once: the drain has begun, and the held requests may now finish.
         Assert.Equal(FrameStatus.ShuttingDown, (await idle.ReadRequiredFrameAsync()).Status);
+        idle.Dispose(); // As told: the server lingers until a told client leaves.
         handler.Open();
 
         int answered = 0;

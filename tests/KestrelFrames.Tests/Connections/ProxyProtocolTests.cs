@@ -254,6 +254,7 @@ public sealed class ProxyProtocolTests
         }
 
         Assert.Null(await end); // Closed without a status frame.
+        silent.Dispose(); // The server lingers until the client closes too.
         await closures.WaitAsync(1);
         await AssertRejectedAsync(server, "timeout");
         await AssertServesAsync(server, header: true);

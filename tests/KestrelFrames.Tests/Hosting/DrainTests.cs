@@ -95,6 +95,10 @@ public sealed class DrainTests
 
         Assert.Equal(FrameStatus.ShuttingDown, (await before.ReadRequiredFrameAsync()).Status);
         Assert.Equal(FrameStatus.ShuttingDown, (await during.ReadRequiredFrameAsync()).Status);
+
+        // Clients leave when told to; until they do, the server lingers on the fake clock.
+        before.Dispose();
+        during.Dispose();
         await stopping;
         Assert.Contains(logs.Lines, l => l.Contains("Drained 2 frame connections", StringComparison.Ordinal));
     }

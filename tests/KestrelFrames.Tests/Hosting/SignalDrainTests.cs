@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 
@@ -75,6 +78,88 @@ public sealed class SignalDrainTests
 
         Assert.Contains("Drained", server.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Shutdown timeout reached", server.Output, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<int> Runs => [.. Enumerable.Range(1, 20)];
+
+    /// <summary>
+    /// Clients that pipeline without pause are still writing when the drain ends their connections: the server must
+    /// read and discard what they send after ShuttingDown instead of closing into it, or the reset would throw away
+    /// answers the server already counted as sent.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Runs))]
+    public async Task Sigterm_under_nonstop_pipelining_every_connection_ends_with_shutting_down_and_receives_every_answer_the_server_counted(int run)
+    {
+        const int Connections = 8;
+        await using var server = ServerProcess.Start();
+        var frames = await server.FramesEndPoint;
+        var warmedUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int answeredSoFar = 0;
+
+        var load = Enumerable.Range(0, Connections).Select(async c =>
+        {
+            using var client = await FrameTestClient.ConnectAsync(frames);
+            using var done = new CancellationTokenSource();
+            var reading = Task.Run(async () =>
+            {
+                int answered = 0;
+                try
+                {
+                    while (true)
+                    {
+                        Frame? frame = await client.ReadFrameAsync();
+                        if (frame is null || frame.IsStatus)
+                        {
+                            return (answered, frame);
+                        }
+
+                        Assert.Equal(answered, BinaryPrimitives.ReadInt32BigEndian(frame.Payload));
+                        answered++;
+                        if (Interlocked.Increment(ref answeredSoFar) == Connections * 100)
+                        {
+                            warmedUp.TrySetResult();
+                        }
+                    }
+                }
+                finally
+                {
+                    await done.CancelAsync();
+                }
+            });
+
+            // Batches of 16 requests, numbered, written without waiting for any answer, until the server's last frame.
+            int sent = 0;
+            var batch = new byte[16 * 8];
+            while (!done.IsCancellationRequested)
+            {
+                for (int i = 0; i < 16; i++)
+                {
+                    BinaryPrimitives.WriteInt32BigEndian(batch.AsSpan(i * 8), 4);
+                    BinaryPrimitives.WriteInt32BigEndian(batch.AsSpan((i * 8) + 4), sent++);
+                }
+
+                await client.SendRawAsync(batch);
+
+                // A write to a server that reads as fast as it can completes at once: without a yield, eight such
+                // loops would keep the readers, and so their reaction to ShuttingDown, off this machine's two cores.
+                await Task.Yield();
+            }
+
+            client.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+            return await reading;
+        }).ToArray();
+
+        await warmedUp.Task;
+        server.Terminate();
+        var results = await Task.WhenAll(load);
+
+        Assert.Equal(0, await server.WaitForExitAsync());
+        Assert.All(results, r => Assert.Equal(FrameStatus.ShuttingDown, r.frame?.Status));
+        Match counted = Regex.Match(server.Output, @"(\d+) requests answered since start");
+        Assert.True(counted.Success, server.Output);
+        Assert.Equal(long.Parse(counted.Groups[1].Value, CultureInfo.InvariantCulture), results.Sum(r => (long)r.answered));
+        Assert.True(run > 0);
     }
 
     private static byte[] Tag(int connection, int index) => System.Text.Encoding.UTF8.GetBytes($"{connection}:{index}");

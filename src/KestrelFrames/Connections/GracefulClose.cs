@@ -1,0 +1,128 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.Extensions.Logging;
+
+namespace KestrelFrames.Connections;
+
+/// <summary>
+/// Ends a connection the server chose to end (its last frame already flushed) without a reset, as nginx's
+/// <c>lingering_close</c> does: half-close, then read and discard until the client closes or
+/// <c>Frames:LingerTimeout</c> passes. Closing a socket with unread input, or receiving after Kestrel's
+/// <c>Shutdown(Both)</c>, makes the kernel reset the connection, and the client's kernel then drops the answers it
+/// had not read yet. Returning from here lets Kestrel close the socket with nothing left unread.
+/// </summary>
+internal static partial class GracefulClose
+{
+    // How often to look again whether Kestrel's send loop has handed everything to the kernel; it nearly always
+    // has by the first look, because with inline scheduling the flush itself ran the send.
+    private static readonly TimeSpan s_sentPoll = TimeSpan.FromMilliseconds(10);
+
+    /// <param name="connection">The connection, its last frame flushed; nothing more is written to it.</param>
+    /// <param name="bytesFlushed">Every byte flushed on <paramref name="connection"/> since it opened.</param>
+    /// <param name="services">The linger timeout, the clock and the log.</param>
+    public static async Task LingerAsync(ConnectionContext connection, long bytesFlushed, FrameServices services)
+    {
+        TimeSpan linger = services.Options.LingerTimeout;
+        if (linger <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var deadline = new CancellationTokenSource(linger, services.Time);
+        Task<bool?> finSent = SendFinWhenSentAsync(connection, bytesFlushed, services.Time, deadline.Token);
+        await DiscardInputAsync(connection.Transport.Input, deadline.Token);
+
+        if (await finSent == false)
+        {
+            // Answers still sit in the transport after the whole linger: the client is not reading them, as at a
+            // write timeout. Without an abort the transport would hold the connection until it reads.
+            LogAnswersNotTaken(services.Logger, connection.ConnectionId);
+            connection.Abort(new ConnectionAbortedException("The client did not take its last answers within LingerTimeout."));
+        }
+    }
+
+    /// <summary>Reads and drops input until the client closes its side, the connection breaks or the deadline passes.</summary>
+    private static async Task DiscardInputAsync(PipeReader input, CancellationToken deadline)
+    {
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(deadline);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ConnectionResetException)
+            {
+                return;
+            }
+
+            // Consumed, not only examined: the transport returns the blocks, so a lingering client holds no memory.
+            input.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+            {
+                return;
+            }
+
+            // A cancelled read (Kestrel asking every connection to close at shutdown) changes nothing: keep lingering.
+        }
+    }
+
+    /// <summary>
+    /// Half-closes once every flushed byte is in the kernel, so the client reads a clean end of stream while the
+    /// server still reads what it sends. True: the FIN went out (or the connection broke meanwhile); false: flushed
+    /// bytes were still unsent when the deadline passed; null: the kernel's count cannot tell (TLS, not Linux).
+    /// </summary>
+    private static async Task<bool?> SendFinWhenSentAsync(ConnectionContext connection, long bytesFlushed, TimeProvider time, CancellationToken deadline)
+    {
+        // Over TLS the flushed bytes are not the socket's, and a bare FIN would cut the TLS stream: the FIN comes
+        // when the linger ends, with Kestrel's close.
+        if (PlainSocket(connection) is not { } socket)
+        {
+            return null;
+        }
+
+        while (true)
+        {
+            if (!TcpInfo.TryGetBytesWritten(socket, out long written))
+            {
+                return null;
+            }
+
+            if (written >= bytesFlushed)
+            {
+                try
+                {
+                    socket.Shutdown(SocketShutdown.Send);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    // Reset or closed meanwhile: nothing left to end gracefully.
+                }
+
+                return true;
+            }
+
+            try
+            {
+                await Task.Delay(s_sentPoll, time, deadline);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The socket, when frames travel over it unchanged (no TLS): only then do its byte counts match ours.</summary>
+    private static Socket? PlainSocket(ConnectionContext connection) =>
+        connection.Features.Get<ITlsHandshakeFeature>() is null ? connection.Features.Get<IConnectionSocketFeature>()?.Socket : null;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: the client did not take its last answers within the linger timeout; aborting.")]
+    private static partial void LogAnswersNotTaken(ILogger logger, string connectionId);
+}

@@ -1,0 +1,136 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Sockets;
+using KestrelFrames.Protocol;
+using KestrelFrames.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
+
+namespace KestrelFrames.Tests.Connections;
+
+/// <summary>
+/// A connection the server ends (a closing status) closes with a FIN, never a reset: the server stops processing
+/// input but reads and discards it until the client closes or Frames:LingerTimeout passes, so a client still
+/// sending when the server ends the connection reads every answer it was owed, the status and a clean end of stream.
+/// </summary>
+public sealed class GracefulCloseTests
+{
+    private const int Pipelined = 50;
+
+    [Fact]
+    public async Task A_client_that_pipelines_triggers_frame_too_large_and_keeps_writing_for_300_ms_reads_every_answer_the_status_and_eof()
+    {
+        await using var server = TestFrameServer.Start();
+        using var client = await server.ConnectAsync();
+
+        await client.SendRawAsync([.. PipelinedRequests(), .. Header(FrameHeader.MaxPayloadLength)]);
+        int written = await KeepWritingAsync(client, TimeSpan.FromMilliseconds(300));
+
+        for (int i = 0; i < Pipelined; i++)
+        {
+            Assert.Equal(Payload(i), (await client.ReadRequiredFrameAsync()).Payload);
+        }
+
+        Assert.Equal(FrameStatus.FrameTooLarge, (await client.ReadRequiredFrameAsync()).Status);
+        Assert.True(await client.IsClosedByServerAsync());
+        Assert.True(written > 0);
+    }
+
+    [Fact]
+    public async Task A_client_still_writing_when_the_server_drains_reads_every_answer_shutting_down_and_eof()
+    {
+        var server = TestFrameServer.Start();
+        using var client = await server.ConnectAsync();
+        await client.SendRawAsync(PipelinedRequests());
+        Assert.Equal(Payload(0), (await client.ReadRequiredFrameAsync()).Payload);
+
+        Task stopping = server.StopAsync();
+        int written = await KeepWritingAsync(client, TimeSpan.FromMilliseconds(300));
+
+        // Whatever the server processed is answered; it then says ShuttingDown and closes without a reset.
+        int answered = 1;
+        Frame last;
+        while (!(last = await client.ReadRequiredFrameAsync()).IsStatus)
+        {
+            answered++;
+        }
+
+        Assert.Equal(FrameStatus.ShuttingDown, last.Status);
+        Assert.True(await client.IsClosedByServerAsync());
+        Assert.InRange(answered, Pipelined, Pipelined + written);
+        client.Dispose();
+        await stopping;
+    }
+
+    [Fact]
+    public async Task A_lingering_connection_still_counts_against_max_connections()
+    {
+        await using var server = TestFrameServer.Start(new Dictionary<string, string?> { ["Frames:MaxConnections"] = "1" });
+        using var lingering = await server.ConnectAsync();
+        await lingering.SendRawAsync(Header(FrameHeader.StatusFlag | 1));
+        Assert.Equal(FrameStatus.ProtocolError, (await lingering.ReadRequiredFrameAsync()).Status);
+        Assert.True(await lingering.IsClosedByServerAsync()); // The server's FIN: it lingers, waiting for ours.
+
+        using var next = await server.ConnectAsync();
+
+        Assert.Equal(FrameStatus.ConnectionLimit, (await next.ReadRequiredFrameAsync()).Status);
+    }
+
+    [Fact]
+    public async Task A_client_that_never_closes_is_closed_when_the_linger_timeout_passes()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = TestFrameServer.Start(new Dictionary<string, string?> { ["Frames:LingerTimeout"] = "00:00:05" }, time: time);
+        using var closures = new ConnectionClosures(server);
+        using var client = await server.ConnectAsync();
+        await client.SendRawAsync(Header(FrameHeader.StatusFlag | 1));
+        Assert.Equal(FrameStatus.ProtocolError, (await client.ReadRequiredFrameAsync()).Status);
+        Assert.True(await client.IsClosedByServerAsync());
+        Assert.Equal(0, closures.Count);
+
+        time.Advance(TimeSpan.FromSeconds(5));
+
+        await closures.WaitAsync(1);
+        await HostileClient.AssertConnectionReleasedAsync(server);
+    }
+
+    [Fact]
+    public async Task With_linger_timeout_zero_the_server_closes_at_once()
+    {
+        await using var server = TestFrameServer.Start(new Dictionary<string, string?> { ["Frames:LingerTimeout"] = "00:00:00" });
+        using var closures = new ConnectionClosures(server);
+        using var client = await server.ConnectAsync();
+
+        await client.SendRawAsync(Header(FrameHeader.StatusFlag | 1));
+
+        Assert.Equal(FrameStatus.ProtocolError, (await client.ReadRequiredFrameAsync()).Status);
+        await closures.WaitAsync(1); // Closed while this client has not closed its side.
+    }
+
+    private static byte[] PipelinedRequests() => [.. Enumerable.Range(0, Pipelined).SelectMany(i => FrameTestClient.Encode(Payload(i)))];
+
+    private static byte[] Payload(int i) => System.Text.Encoding.UTF8.GetBytes($"request {i}");
+
+    private static byte[] Header(uint value)
+    {
+        var header = new byte[FrameHeader.Size];
+        BinaryPrimitives.WriteUInt32BigEndian(header, value);
+        return header;
+    }
+
+    /// <summary>Writes 1 KiB frames for <paramref name="duration"/>, as a client does that has not yet read the server's last answer.</summary>
+    private static async Task<int> KeepWritingAsync(FrameTestClient client, TimeSpan duration)
+    {
+        byte[] frame = FrameTestClient.Encode(new byte[1024]);
+        int written = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration && written < 100_000)
+        {
+            await client.SendRawAsync(frame);
+            written++;
+        }
+
+        // The client is done sending; the half-close lets the server's linger end at once.
+        client.Socket.Shutdown(SocketShutdown.Send);
+        return written;
+    }
+}

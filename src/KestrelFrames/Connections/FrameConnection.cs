@@ -34,6 +34,7 @@ internal sealed partial class FrameConnection
     private volatile bool _closeRequested;
     private volatile bool _outputClosed;
     private volatile bool _ending;
+    private int _failed;
     private FrameStatus? _timedOut;
 
     public FrameConnection(ConnectionContext context, FrameServices services)
@@ -70,24 +71,34 @@ internal sealed partial class FrameConnection
         try
         {
             Task writing = WriteLoopAsync();
-            bool endedByServer;
+            bool endedByServer = false;
             try
             {
                 endedByServer = await ReadLoopAsync();
+            }
+#pragma warning disable CA1031 // Whatever failed, the write loop must still be awaited and every slot returned.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                // Parsed requests not yet handed to the pool would never complete: the write loop would wait on them.
+                CompleteBatch(_batchHead, FrameStatus.HandlerError);
+                _batchHead = _batchTail = null;
+                Fail(ex);
             }
             finally
             {
                 _queue.Complete();
             }
 
-            // The write loop always drains the queue, so every slot's buffers are back in the pool when this returns.
+            // The write loop never throws and always drains the queue, so every slot's buffers are back in the pool
+            // when this returns.
             await writing;
 
             // The closing status is flushed: FIN, and read what the client still sends until it closes, so the
             // close resets nothing. A connection whose output broke has nothing left to protect.
             if (endedByServer && !_outputClosed)
             {
-                await GracefulClose.LingerAsync(_context, _bytesFlushed, _services);
+                await LingerAsync();
             }
         }
         finally
@@ -460,18 +471,27 @@ internal sealed partial class FrameConnection
             }
 
             bool final = slot.Kind == FrameSlotKind.Status;
-            if (!_outputClosed)
+            try
             {
-                unflushed += slot.WriteAnswer(output);
-            }
-
-            if (slot.Kind == FrameSlotKind.Request)
-            {
-                _services.Metrics.RequestAnswered(slot.Status, _services.Time.GetElapsedTime(slot.ReceivedTimestamp));
-                if (_services.State.IsDraining)
+                if (!_outputClosed)
                 {
-                    _services.State.RequestDrained();
+                    unflushed += slot.WriteAnswer(output);
                 }
+
+                if (slot.Kind == FrameSlotKind.Request)
+                {
+                    _services.Metrics.RequestAnswered(slot.Status, _services.Time.GetElapsedTime(slot.ReceivedTimestamp));
+                    if (_services.State.IsDraining)
+                    {
+                        _services.State.RequestDrained();
+                    }
+                }
+            }
+#pragma warning disable CA1031 // The slot must be released whatever failed, or the read loop waits for it forever.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Fail(ex);
             }
 
             _queue.Release();
@@ -513,11 +533,46 @@ internal sealed partial class FrameConnection
                 CloseOutput();
             }
         }
-        catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ConnectionResetException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ConnectionResetException)
         {
             LogWriteFailed(_services.Logger, ConnectionId, ex.Message);
             CloseOutput();
         }
+#pragma warning disable CA1031 // Anything else is a bug: reported once, and the write loop goes on draining.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Fail(ex);
+        }
+    }
+
+    private async Task LingerAsync()
+    {
+        try
+        {
+            await GracefulClose.LingerAsync(_context, _bytesFlushed, _services);
+        }
+#pragma warning disable CA1031 // Every answer is out: a failure here is reported and the connection dropped.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Fail(ex);
+        }
+    }
+
+    /// <summary>
+    /// A failure that is a bug of ours, not the client's doing: logged once per connection at Error, with the
+    /// connection id; the connection is dropped and the write loop drains the slots without writing.
+    /// </summary>
+    private void Fail(Exception exception)
+    {
+        if (Interlocked.Exchange(ref _failed, 1) == 0)
+        {
+            LogUnexpectedFailure(_services.Logger, ConnectionId, exception);
+        }
+
+        _context.Abort(new ConnectionAbortedException("The server failed unexpectedly.", exception));
+        CloseOutput();
     }
 
     /// <summary>The client can no longer receive: stop reading, cancel handlers, and let the write loop drain silently.</summary>

@@ -8,6 +8,8 @@ namespace KestrelFrames.Connections;
 /// The transport's memory pool, with blocks larger than Kestrel's 4 KiB: a socket receive fills at most one block,
 /// so a 16 KiB frame in 4 KiB blocks costs five receives and five wake-ups of the read loop. Blocks are pinned
 /// (the socket reads into them) and reused; at most <c>retained</c> idle blocks are kept, the rest are left to the GC.
+/// Blocks in use are counted as created - dropped - idle: the hot path (a reused block) counts nothing more than
+/// the idle count it already keeps.
 /// </summary>
 internal sealed class BlockMemoryPool : MemoryPool<byte>
 {
@@ -15,6 +17,8 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     private readonly int _blockSize;
     private readonly int _retained;
     private int _idleCount;
+    private long _created;
+    private long _dropped;
     private volatile bool _disposed;
 
     public BlockMemoryPool(int blockSize, int retained)
@@ -25,6 +29,12 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
 
     public override int MaxBufferSize => _blockSize;
 
+    /// <summary>Bytes in blocks handed out and not yet returned: what connections hold now.</summary>
+    public long RentedBytes => (Interlocked.Read(ref _created) - Interlocked.Read(ref _dropped) - Volatile.Read(ref _idleCount)) * _blockSize;
+
+    /// <summary>Bytes in idle blocks kept for reuse.</summary>
+    public long PooledBytes => (long)Volatile.Read(ref _idleCount) * _blockSize;
+
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, _blockSize);
@@ -34,6 +44,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
             return block;
         }
 
+        Interlocked.Increment(ref _created);
         return new Block(this, GC.AllocateUninitializedArray<byte>(_blockSize, pinned: true));
     }
 
@@ -49,6 +60,7 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
         }
 
         Interlocked.Decrement(ref _idleCount);
+        Interlocked.Increment(ref _dropped);
     }
 
     private sealed class Block(BlockMemoryPool pool, byte[] array) : IMemoryOwner<byte>

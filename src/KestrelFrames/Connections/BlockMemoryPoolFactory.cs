@@ -14,7 +14,14 @@ internal sealed partial class BlockMemoryPoolFactory(IOptions<FrameServerOptions
 {
     // Idle blocks kept per pool after a burst; beyond it they go back to the GC.
     private const long RetainedBytes = 32L * 1024 * 1024;
+    private readonly List<BlockMemoryPool> _pools = [];
     private int _created;
+
+    /// <summary>Bytes of transport blocks in use now, across the pools this factory made.</summary>
+    public long RentedBytes => Sum(static pool => pool.RentedBytes);
+
+    /// <summary>Bytes of idle transport blocks kept for reuse, across the pools this factory made.</summary>
+    public long PooledBytes => Sum(static pool => pool.PooledBytes);
 
     public MemoryPool<byte> Create(MemoryPoolOptions? poolOptions = null)
     {
@@ -25,7 +32,28 @@ internal sealed partial class BlockMemoryPoolFactory(IOptions<FrameServerOptions
             LogCreated(logger, blockSize);
         }
 
-        return new BlockMemoryPool(blockSize, (int)(RetainedBytes / blockSize));
+        var pool = new BlockMemoryPool(blockSize, (int)(RetainedBytes / blockSize));
+        lock (_pools)
+        {
+            _pools.Add(pool);
+        }
+
+        return pool;
+    }
+
+    private long Sum(Func<BlockMemoryPool, long> bytes)
+    {
+        // Pools are made once per I/O queue at bind time; summing at scrape time under the lock costs nothing per request.
+        lock (_pools)
+        {
+            long total = 0;
+            foreach (BlockMemoryPool pool in _pools)
+            {
+                total += bytes(pool);
+            }
+
+            return total;
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Transport memory pool: {BlockSize}-byte blocks.")]

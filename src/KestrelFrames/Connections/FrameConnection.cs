@@ -54,6 +54,8 @@ internal sealed partial class FrameConnection
 
     public BufferBudget Budget => _services.Budget;
 
+    public ResourceLedger Ledger => _services.Ledger;
+
     public int UnansweredRequests => _queue.CountUnansweredRequests();
 
     public async Task RunAsync()

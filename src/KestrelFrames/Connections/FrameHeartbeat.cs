@@ -13,6 +13,7 @@ internal sealed class FrameHeartbeat : IDisposable
     private readonly ConcurrentDictionary<FrameConnection, byte> _connections = new();
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
+    private TaskCompletionSource? _emptied;
 
     public FrameHeartbeat(TimeProvider time)
     {
@@ -22,7 +23,29 @@ internal sealed class FrameHeartbeat : IDisposable
 
     public void Register(FrameConnection connection) => _connections.TryAdd(connection, 0);
 
-    public void Unregister(FrameConnection connection) => _connections.TryRemove(connection, out _);
+    public void Unregister(FrameConnection connection)
+    {
+        if (_connections.TryRemove(connection, out _) && Volatile.Read(ref _emptied) is { } emptied && _connections.IsEmpty)
+        {
+            emptied.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// For the end of the server's life: completes once no frame connection is running. After the host has stopped,
+    /// a handler it gave up on at the shutdown timeout may still hold its connection.
+    /// </summary>
+    public Task WhenEmptyAsync()
+    {
+        Interlocked.CompareExchange(ref _emptied, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+        TaskCompletionSource emptied = _emptied;
+        if (_connections.IsEmpty)
+        {
+            emptied.TrySetResult();
+        }
+
+        return emptied.Task;
+    }
 
     public void Dispose() => _timer.Dispose();
 

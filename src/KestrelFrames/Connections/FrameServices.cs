@@ -13,6 +13,7 @@ internal sealed class FrameServices(
     FrameMetrics metrics,
     FrameServerState state,
     BufferBudget budget,
+    ResourceLedger ledger,
     FrameHeartbeat heartbeat,
     TimeProvider time,
     ILogger<FrameConnection> logger) : IDisposable
@@ -26,6 +27,8 @@ internal sealed class FrameServices(
     public FrameServerState State { get; } = state;
 
     public BufferBudget Budget { get; } = budget;
+
+    public ResourceLedger Ledger { get; } = ledger;
 
     public FrameHeartbeat Heartbeat { get; } = heartbeat;
 

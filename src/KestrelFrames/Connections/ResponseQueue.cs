@@ -1,3 +1,4 @@
+using KestrelFrames.Observability;
 using KestrelFrames.Processing;
 
 namespace KestrelFrames.Connections;
@@ -49,6 +50,7 @@ internal sealed class ResponseQueue
     public void Publish()
     {
         _tail = (_tail + 1) % _slots.Length;
+        _connection.Ledger.Took(LedgerEntry.AnswerSlot);
         Interlocked.Increment(ref _count);
         _published.Set();
     }
@@ -101,6 +103,7 @@ internal sealed class ResponseQueue
     {
         _slots[_head]!.Reset();
         _head = (_head + 1) % _slots.Length;
+        _connection.Ledger.Returned(LedgerEntry.AnswerSlot);
         Interlocked.Decrement(ref _count);
         _released.Set();
     }

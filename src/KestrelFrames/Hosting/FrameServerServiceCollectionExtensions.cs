@@ -33,9 +33,11 @@ public static class FrameServerServiceCollectionExtensions
         services.TryAddSingleton<FrameConnectionHandler>();
         services.TryAddSingleton<WorkerPool>();
         services.TryAddSingleton<BufferBudget>();
+        services.TryAddSingleton<ResourceLedger>();
         services.TryAddSingleton<FrameHeartbeat>();
         services.TryAddSingleton<ConnectionLimiter>();
         services.TryAddSingleton<FrameGaugeSampler>();
+        services.TryAddSingleton<BlockMemoryPoolFactory>();
 
         // Hosted services stop in reverse order and Kestrel's is registered after these, so Kestrel drains every
         // connection before the pool stops: no request can be stranded in the queue.

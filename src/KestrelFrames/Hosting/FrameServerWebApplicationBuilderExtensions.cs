@@ -40,7 +40,7 @@ public static class FrameServerWebApplicationBuilderExtensions
         builder.Services.Configure<SocketTransportOptions>(builder.Configuration.GetSection("SocketTransport"));
 
         // Replaces the factory Kestrel registered, so the transport's blocks are Frames:TransportBlockSize.
-        builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>, BlockMemoryPoolFactory>());
+        builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<BlockMemoryPoolFactory>()));
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             // Configure(section) must get the real section: the argument-less overload reads an empty one,

@@ -10,9 +10,11 @@ namespace KestrelFrames.Observability;
 /// </summary>
 internal sealed class FrameGaugeSampler
 {
-    public FrameGaugeSampler(FrameMetrics metrics, WorkerPool pool, FrameHeartbeat connections, FrameServerState state) =>
+    public FrameGaugeSampler(FrameMetrics metrics, WorkerPool pool, FrameHeartbeat connections, FrameServerState state, BlockMemoryPoolFactory transportPool) =>
         metrics.SampleBeforeScrape(() =>
         {
+            metrics.MemoryPoolBytes.WithLabels("rented").Set(transportPool.RentedBytes);
+            metrics.MemoryPoolBytes.WithLabels("pooled").Set(transportPool.PooledBytes);
             metrics.QueueLength.Set(pool.QueueLength);
             metrics.WorkersBusy.Set(pool.BusyWorkers);
             metrics.InFlightRequests.Set(connections.CountUnansweredRequests());

@@ -44,7 +44,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     {
         get
         {
-            _response ??= new PooledBufferWriter();
+            _response ??= new PooledBufferWriter(_connection.Ledger);
             if (_answerIsRequest)
             {
                 // Taken after RespondWithRequest: any write must fail, not vanish.
@@ -83,6 +83,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         _requestLength = (int)payload.Length;
         _reservedBytes = _requestLength;
         _request = ArrayPool<byte>.Shared.Rent(_requestLength);
+        _connection.Ledger.Took(LedgerEntry.RequestBuffer);
         payload.CopyTo(_request);
         ReceivedTimestamp = receivedTimestamp;
         if (FrameActivitySource.Source.HasListeners())
@@ -210,6 +211,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         if (_request.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_request);
+            _connection.Ledger.Returned(LedgerEntry.RequestBuffer);
             _request = [];
         }
 

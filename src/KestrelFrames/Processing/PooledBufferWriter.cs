@@ -1,4 +1,5 @@
 using System.Buffers;
+using KestrelFrames.Observability;
 
 namespace KestrelFrames.Processing;
 
@@ -6,7 +7,7 @@ namespace KestrelFrames.Processing;
 /// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, reused across the
 /// requests of one answer slot. <see cref="Reset"/> hands the array back so an idle connection holds none.
 /// </summary>
-internal sealed class PooledBufferWriter : IBufferWriter<byte>
+internal sealed class PooledBufferWriter(ResourceLedger ledger) : IBufferWriter<byte>
 {
     private const int MinimumSize = 256;
     private byte[] _buffer = [];
@@ -52,6 +53,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
         if (_buffer.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
+            ledger.Returned(LedgerEntry.ResponseBuffer);
             _buffer = [];
         }
 
@@ -74,6 +76,10 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>
             if (_buffer.Length > 0)
             {
                 ArrayPool<byte>.Shared.Return(_buffer);
+            }
+            else
+            {
+                ledger.Took(LedgerEntry.ResponseBuffer);
             }
 
             _buffer = larger;

@@ -21,7 +21,7 @@ public sealed class UnexpectedFailureTests
 
         await connection.Running.WaitAsync(TimeSpan.FromSeconds(30));
         AssertOneErrorNamingTheConnection(connection.Logs);
-        Assert.Equal(0, connection.Services.Budget.Used);
+        await connection.Leaks.AssertNoneAsync();
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class UnexpectedFailureTests
 
         await connection.Running.WaitAsync(TimeSpan.FromSeconds(30));
         AssertOneErrorNamingTheConnection(connection.Logs);
-        Assert.Equal(0, connection.Services.Budget.Used);
+        await connection.Leaks.AssertNoneAsync();
     }
 
     private static byte[] ThreeRequests() =>

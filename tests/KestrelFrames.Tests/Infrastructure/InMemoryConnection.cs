@@ -44,6 +44,9 @@ internal sealed class InMemoryConnection : IAsyncDisposable
 
     public FakeLogCollector Logs => _services.GetFakeLogCollector();
 
+    /// <summary>What the connection took and has not given back.</summary>
+    public ResourceLeaks Leaks => new(_services);
+
     public PipeWriter ToServer => _toServer.Writer;
 
     public PipeReader FromServer => _toClient.Reader;

@@ -22,6 +22,7 @@ public sealed class TestFrameServer : IAsyncDisposable
     private TestFrameServer(WebApplicationFactory<Program> factory, IPEndPoint frames, Uri http)
     {
         _factory = factory;
+        Leaks = new ResourceLeaks(factory.Services);
         FramesEndPoint = frames;
         Http = new HttpClient { BaseAddress = http };
     }
@@ -31,6 +32,9 @@ public sealed class TestFrameServer : IAsyncDisposable
     public HttpClient Http { get; }
 
     public IServiceProvider Services => _factory.Services;
+
+    /// <summary>What the connections took and have not given back; <see cref="DisposeAsync"/> asserts it is nothing.</summary>
+    internal ResourceLeaks Leaks { get; }
 
     /// <summary>Starts the server; <paramref name="time"/> replaces the clock that drives the frame timeouts.</summary>
     public static TestFrameServer Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, TimeProvider? time = null)
@@ -75,9 +79,11 @@ public sealed class TestFrameServer : IAsyncDisposable
     /// <summary>Stops the host gracefully, as the host does on SIGTERM: the drain runs under HostOptions.ShutdownTimeout.</summary>
     public Task StopAsync() => _stopping ??= _factory.DisposeAsync().AsTask();
 
+    /// <summary>Stops the server, then asserts every connection gave back all it took (Netty's leak detection, for the test build).</summary>
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
         await StopAsync();
+        await Leaks.AssertNoneAsync();
     }
 }

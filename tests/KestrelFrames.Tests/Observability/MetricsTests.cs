@@ -75,6 +75,22 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task The_transport_pool_reports_the_block_a_partial_frame_holds_as_rented_and_returned_blocks_as_pooled()
+    {
+        await using var server = TestFrameServer.Start();
+        string before = await server.Http.GetStringAsync("/metrics");
+        using (var client = await server.ConnectAsync())
+        {
+            // Half of a 20 KB frame: the server keeps it in a transport block until the rest arrives.
+            await client.SendRawAsync([.. FrameTestClient.Encode(new byte[20_000]).AsSpan(0, 10_000)]);
+            await ScrapeUntilAsync(server, t => Sample(t, "frames_memory_pool_bytes{state=\"rented\"}") >= Sample(before, "frames_memory_pool_bytes{state=\"rented\"}") + 32 * 1024);
+        }
+
+        // The block comes back to the pool when the connection closes; it is kept there for reuse.
+        await ScrapeUntilAsync(server, t => Sample(t, "frames_memory_pool_bytes{state=\"pooled\"}") >= 32 * 1024);
+    }
+
+    [Fact]
     public async Task Draining_reads_one_from_the_moment_shutdown_begins()
     {
         // A drain delay on a fake clock holds the server in its first shutdown step until the test moves it.

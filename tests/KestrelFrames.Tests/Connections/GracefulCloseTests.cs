@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 using KestrelFrames.Protocol;
+using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
+using KestrelFrames.Tests.Observability;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KestrelFrames.Tests.Connections;
@@ -91,6 +93,70 @@ public sealed class GracefulCloseTests
 
         await closures.WaitAsync(1);
         await HostileClient.AssertConnectionReleasedAsync(server);
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_take_its_answers_by_the_end_of_the_linger_is_aborted()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = TestFrameServer.Start(new Dictionary<string, string?>
+        {
+            // No flush ever waits on this client, so only the linger's own check can notice it is not reading.
+            ["SocketTransport:MaxWriteBufferSize"] = (64L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, time: time);
+        using var closures = new ConnectionClosures(server);
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
+        using var client = socket;
+        await socket.ConnectAsync(server.FramesEndPoint);
+
+        // 16 MiB of answers it never reads, more than the kernel buffers (tcp_wmem at most 4 MiB), then a header that
+        // ends the connection.
+        byte[] request = FrameTestClient.Encode(new byte[64 * 1024]);
+        for (int i = 0; i < 256; i++)
+        {
+            await socket.SendAsync(request);
+        }
+
+        await socket.SendAsync(Header(FrameHeader.StatusFlag | 1));
+        await MetricsTests.ScrapeUntilAsync(server, t => OperationsEndpointTests.Sample(t, HostileClient.ProtocolErrorSeries("protocol_error")) == 1);
+
+        // The linger starts once the answers are in the transport; paced by the server, not the wall clock.
+        for (int i = 0; i < 10 && closures.Count == 0; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(2));
+            await server.Http.GetStringAsync("/metrics");
+        }
+
+        await closures.WaitAsync(1);
+
+        // Aborted: reading now ends in a reset, where a connection left to its transport would hand over all
+        // 16 MiB and then a clean end of stream.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[64 * 1024];
+        var error = await Record.ExceptionAsync(async () =>
+        {
+            while (await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token) > 0)
+            {
+            }
+        });
+        Assert.Equal(SocketError.ConnectionReset, Assert.IsType<SocketException>(error).SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task At_shutdown_the_linger_ends_with_the_hosts_shutdown_timeout()
+    {
+        await using var server = TestFrameServer.Start(new Dictionary<string, string?>
+        {
+            ["Frames:LingerTimeout"] = "01:00:00",
+            ["HostOptions:ShutdownTimeout"] = "00:00:00.5",
+        });
+        using var client = await server.ConnectAsync();
+        await client.SendRawAsync(Header(FrameHeader.StatusFlag | 1));
+        Assert.Equal(FrameStatus.ProtocolError, (await client.ReadRequiredFrameAsync()).Status);
+        Assert.True(await client.IsClosedByServerAsync()); // Lingering now, for up to an hour, for this client to close.
+
+        // The stop completes although the client never closes: the shutdown timeout aborts the lingering connection.
+        await server.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     [Fact]

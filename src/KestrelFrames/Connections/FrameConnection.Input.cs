@@ -1,0 +1,247 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using KestrelFrames.Observability;
+using KestrelFrames.Processing;
+using KestrelFrames.Protocol;
+using Microsoft.AspNetCore.Connections;
+
+namespace KestrelFrames.Connections;
+
+/// <summary>
+/// The input side of a frame connection: the read loop that parses frames straight from the transport, takes
+/// their budget and slots, applies the overload policy and hands each read's requests to the worker pool.
+/// </summary>
+internal sealed partial class FrameConnection
+{
+    /// <summary>Reads and dispatches until the connection ends; true when it ends with a closing status of ours.</summary>
+    private async Task<bool> ReadLoopAsync()
+    {
+        PipeReader input = _context.Transport.Input;
+        FrameStatus? final = _services.State.IsDraining ? FrameStatus.ShuttingDown : null;
+        while (final is null)
+        {
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync();
+            }
+            catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ConnectionResetException)
+            {
+                LogReadFailed(_services.Logger, ConnectionId, ex.Message);
+                CloseOutput();
+                return false;
+            }
+
+            if (_outputClosed)
+            {
+                return false;
+            }
+
+            if (result.IsCanceled && (_timedOut is not null || _closeRequested))
+            {
+                final = _closeRequested ? FrameStatus.ShuttingDown : _timedOut ?? FrameStatus.ShuttingDown;
+                input.AdvanceTo(result.Buffer.Start);
+                break;
+            }
+
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            _receivedAnyBytes |= !buffer.IsEmpty;
+            final = await ParseAndDispatchAsync(buffer);
+            if (final is null && result.IsCompleted)
+            {
+                // The client half-closed: answer everything it sent, then close. A partial frame is dropped.
+                return false;
+            }
+        }
+
+        _ending = true;
+        if (!_queue.TryReserve(out FrameWorkItem last))
+        {
+            last = await WaitForSlotAsync();
+        }
+
+        last.SetStatus(final.Value);
+        _queue.Publish();
+        return true;
+    }
+
+    /// <summary>
+    /// Dispatches every complete frame in <paramref name="buffer"/> and advances the reader once for the batch.
+    /// Returns the status that ends the connection, if this batch ends it.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<FrameStatus?> ParseAndDispatchAsync(ReadOnlySequence<byte> buffer)
+    {
+        PipeReader input = _context.Transport.Input;
+        int maxFrameSize = _services.Options.MaxFrameSize;
+        long now = _services.Time.GetTimestamp();
+        long received = buffer.Length;
+        bool parsedAny = false;
+        FrameStatus? final = null;
+        while (final is null && !_closeRequested)
+        {
+            FrameParseResult parsed = FrameParser.TryParse(ref buffer, maxFrameSize, out ReadOnlySequence<byte> payload);
+            if (parsed == FrameParseResult.Incomplete)
+            {
+                await SubmitBatchAsync();
+                await ReserveForPartialFrameAsync(buffer);
+                break;
+            }
+
+            if (parsed != FrameParseResult.Frame)
+            {
+                bool tooLarge = parsed == FrameParseResult.FrameTooLarge;
+                final = tooLarge ? FrameStatus.FrameTooLarge : FrameStatus.ProtocolError;
+                _services.Metrics.ProtocolError(tooLarge ? ProtocolErrorReason.FrameTooLarge : ProtocolErrorReason.ProtocolError);
+                LogClientFault(final.Value);
+                break;
+            }
+
+            parsedAny = true;
+            if (!_queue.TryReserve(out FrameWorkItem slot))
+            {
+                // Every slot is in flight: the batch must reach the pool before this loop waits for one back.
+                await SubmitBatchAsync();
+                slot = await WaitForSlotAsync();
+            }
+
+            if (payload.IsEmpty)
+            {
+                slot.SetHeartbeat();
+                _queue.Publish();
+                continue;
+            }
+
+            long length = payload.Length;
+            bool reserved = _pendingFrameReservation == length || _services.Budget.TryReserve(length);
+            _pendingFrameReservation = 0;
+            if (!reserved)
+            {
+                if (_services.Options.OverloadMode == OverloadMode.Shed)
+                {
+                    slot.SetRejected(FrameStatus.Busy, now);
+                    _queue.Publish();
+                    continue;
+                }
+
+                await SubmitBatchAsync();
+                await ReserveBudgetAsync(length);
+            }
+
+            slot.SetRequest(payload, now);
+            _queue.Publish();
+            if (_batchTail is null)
+            {
+                _batchHead = slot;
+            }
+            else
+            {
+                _batchTail.NextInBatch = slot;
+            }
+
+            _batchTail = slot;
+        }
+
+        await SubmitBatchAsync();
+
+        // Everything parsed is consumed; the rest is examined, so the next read waits for new bytes.
+        _services.Metrics.BytesReceived(received - buffer.Length);
+        input.AdvanceTo(buffer.Start, buffer.End);
+        _timeouts.AfterRead(now, partialFrameLeft: !buffer.IsEmpty, parsedAny);
+        return _closeRequested ? FrameStatus.ShuttingDown : final;
+    }
+
+    /// <summary>
+    /// Hands the requests parsed so far to the pool as one work item (Garnet's batching): one queue operation per
+    /// read instead of one per request. Each request keeps its own slot, outcome and place in the answer order.
+    /// </summary>
+    private ValueTask SubmitBatchAsync()
+    {
+        FrameWorkItem? batch = _batchHead;
+        if (batch is null)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _batchHead = _batchTail = null;
+        return _services.Pool.TrySubmit(batch) ? ValueTask.CompletedTask : SubmitWhenFullAsync(batch);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReserveBudgetAsync(long length)
+    {
+        _timeouts.PauseRead();
+        await _services.Budget.ReserveAsync(length, CancellationToken.None);
+        _timeouts.ResumeRead(_services.Time.GetTimestamp());
+    }
+
+    /// <summary>
+    /// A frame whose header has arrived takes its share of the buffer budget before its payload is read, so frames
+    /// trickling in on many connections cannot hold more than MaxBufferedBytes between them.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReserveForPartialFrameAsync(ReadOnlySequence<byte> buffer)
+    {
+        if (_pendingFrameReservation > 0 || !FrameParser.TryPeekLength(buffer, out int length) || length == 0)
+        {
+            return;
+        }
+
+        if (!_services.Budget.TryReserve(length))
+        {
+            await ReserveBudgetAsync(length);
+        }
+
+        _pendingFrameReservation = length;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<FrameWorkItem> WaitForSlotAsync()
+    {
+        _timeouts.PauseRead();
+        FrameWorkItem slot;
+        while (!_queue.TryReserve(out slot))
+        {
+            await _queue.WaitForReleaseAsync();
+        }
+
+        _timeouts.ResumeRead(_services.Time.GetTimestamp());
+        return slot;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SubmitWhenFullAsync(FrameWorkItem batch)
+    {
+        if (_services.Options.OverloadMode == OverloadMode.Shed)
+        {
+            CompleteBatch(batch, FrameStatus.Busy);
+            return;
+        }
+
+        // Backpressure: this loop stops reading until the pool has room, and TCP pushes back on the client.
+        _timeouts.PauseRead();
+        do
+        {
+            if (!await _services.Pool.WaitForSpaceAsync(CancellationToken.None))
+            {
+                CompleteBatch(batch, FrameStatus.Busy);
+                break;
+            }
+        }
+        while (!_services.Pool.TrySubmit(batch));
+        _timeouts.ResumeRead(_services.Time.GetTimestamp());
+    }
+
+    private static void CompleteBatch(FrameWorkItem? batch, FrameStatus status)
+    {
+        while (batch is not null)
+        {
+            // Read the link first: completing lets the write loop reset the slot.
+            FrameWorkItem? next = batch.NextInBatch;
+            batch.NextInBatch = null;
+            batch.Complete(status);
+            batch = next;
+        }
+    }
+}

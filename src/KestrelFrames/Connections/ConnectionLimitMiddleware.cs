@@ -51,7 +51,7 @@ internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next,
             int written = FrameWriter.WriteStatus(output, FrameStatus.ConnectionLimit);
             if (!(await output.FlushAsync()).IsCompleted)
             {
-                await GracefulClose.LingerAsync(connection, written, services);
+                await GracefulClose.LingerRefusedAsync(connection, written, services);
             }
         }
         catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException)

@@ -18,6 +18,8 @@ internal sealed class FrameServices(
     TimeProvider time,
     ILogger<FrameConnection> logger) : IDisposable
 {
+    private int _refusedLingering;
+
     public FrameServerOptions Options { get; } = options.Value;
 
     public WorkerPool Pool { get; } = pool;
@@ -47,6 +49,20 @@ internal sealed class FrameServices(
     public TimeProvider Time { get; } = time;
 
     public ILogger Logger { get; } = logger;
+
+    /// <summary>Refused connections lingering now, against a cap of a tenth of MaxConnections (at least one).</summary>
+    public bool TryBeginRefusedLinger()
+    {
+        if (Interlocked.Increment(ref _refusedLingering) <= Math.Max(1, Options.MaxConnections / 10))
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _refusedLingering);
+        return false;
+    }
+
+    public void EndRefusedLinger() => Interlocked.Decrement(ref _refusedLingering);
 
     public void Dispose()
     {

@@ -19,6 +19,28 @@ internal static partial class GracefulClose
     // has by the first look, because with inline scheduling the flush itself ran the send.
     private static readonly TimeSpan s_sentPoll = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>
+    /// As <see cref="LingerAsync"/>, for a connection refused before it was counted (a limit, a PROXY rejection): only
+    /// a tenth of MaxConnections of these linger at once, so a flood of refused clients that never close cannot hold
+    /// descriptors without bound. Beyond that they close at once, as they did before lingering existed.
+    /// </summary>
+    public static async Task LingerRefusedAsync(ConnectionContext connection, long bytesFlushed, FrameServices services)
+    {
+        if (!services.TryBeginRefusedLinger())
+        {
+            return;
+        }
+
+        try
+        {
+            await LingerAsync(connection, bytesFlushed, services);
+        }
+        finally
+        {
+            services.EndRefusedLinger();
+        }
+    }
+
     /// <param name="connection">The connection, its last frame flushed; nothing more is written to it.</param>
     /// <param name="bytesFlushed">Every byte flushed on <paramref name="connection"/> since it opened.</param>
     /// <param name="services">The linger timeout, the clock and the log.</param>

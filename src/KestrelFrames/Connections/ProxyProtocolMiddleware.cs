@@ -45,7 +45,7 @@ internal sealed partial class ProxyProtocolMiddleware
                 LogRejected(_services.Logger, connection.ConnectionId, connection.RemoteEndPoint, reason);
             }
 
-            await GracefulClose.LingerAsync(connection, bytesFlushed: 0, _services);
+            await GracefulClose.LingerRefusedAsync(connection, bytesFlushed: 0, _services);
             return;
         }
 

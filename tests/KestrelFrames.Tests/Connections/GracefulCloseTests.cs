@@ -78,6 +78,30 @@ public sealed class GracefulCloseTests
     }
 
     [Fact]
+    public async Task Refused_connections_linger_only_up_to_a_tenth_of_max_connections_at_once()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = TestFrameServer.Start(new Dictionary<string, string?> { ["Frames:MaxConnections"] = "10" }, time: time);
+        using var closures = new ConnectionClosures(server);
+        var held = new List<FrameTestClient>();
+        for (int i = 0; i < 10; i++)
+        {
+            held.Add(await server.ConnectAsync());
+            await HostileClient.RoundTripAsync(held[^1]);
+        }
+
+        // Two refused clients that never close: the first lingers (one, a tenth of 10), the second is closed at once.
+        using var lingering = await server.ConnectAsync();
+        Assert.Equal(FrameStatus.ConnectionLimit, (await lingering.ReadRequiredFrameAsync()).Status);
+        using var closed = await server.ConnectAsync();
+        Assert.Equal(FrameStatus.ConnectionLimit, (await closed.ReadRequiredFrameAsync()).Status);
+
+        await closures.WaitAsync(1);
+        Assert.Equal(1, closures.Count);
+        held.ForEach(client => client.Dispose());
+    }
+
+    [Fact]
     public async Task A_client_that_never_closes_is_closed_when_the_linger_timeout_passes()
     {
         var time = new FakeTimeProvider();

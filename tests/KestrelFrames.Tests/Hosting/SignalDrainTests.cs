@@ -93,7 +93,10 @@ public sealed class SignalDrainTests
     {
         const int Connections = 8;
         const int Window = 2048;
-        await using var server = ServerProcess.Start();
+
+        // A linger far longer than a loaded test machine can take to act on ShuttingDown: the test is about the reset,
+        // not about how quickly a client stops. With LingerTimeout=0 (no linger) it fails at once.
+        await using var server = ServerProcess.Start("--Frames:LingerTimeout=00:00:30");
         var frames = await server.FramesEndPoint;
         var warmedUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int answering = 0;

@@ -22,14 +22,10 @@ internal sealed class SlowlorisClient(SoakOptions options) : ISoakClient
         byte[] frame = FrameWire.Frames([payload]);
         TimeSpan trickle = Stretch * options.ReadTimeout;
         TimeSpan interval = trickle / frame.Length;
-        SoakConnection connection;
-        try
+        (SoakConnection? connection, Outcome failure) = await SoakConnection.TryConnectAsync(target, options.PinnedCertificate, null, cancellationToken);
+        if (connection is null)
         {
-            connection = await SoakConnection.ConnectAsync(target, options.PinnedCertificate, null, cancellationToken);
-        }
-        catch (Exception ex) when (ExceptionLabels.IsConnectionFailure(ex))
-        {
-            return Outcome.Unexpected("connect-" + ExceptionLabels.Of(ex), ExceptionLabels.Describe(ex));
+            return failure;
         }
 
         await using (connection)

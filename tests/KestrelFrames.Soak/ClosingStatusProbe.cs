@@ -14,10 +14,14 @@ internal static class ClosingStatusProbe
     {
         List<byte[]> good = FrameWire.RandomPayloads(Random.Shared, Random.Shared.Next(0, 3), 2048, heartbeats: true);
         byte[] bytes = [.. FrameWire.Frames(good), .. bad];
-        (SoakConnection? connection, Outcome failure) = await SoakConnection.TryConnectAsync(target, options.PinnedCertificate, null, cancellationToken);
-        if (connection is null)
+        SoakConnection connection;
+        try
         {
-            return failure;
+            connection = await SoakConnection.ConnectAsync(target, options.PinnedCertificate, null, cancellationToken);
+        }
+        catch (Exception ex) when (ExceptionLabels.IsConnectionFailure(ex))
+        {
+            return Outcome.Unexpected("connect-" + ExceptionLabels.Of(ex), ExceptionLabels.Describe(ex));
         }
 
         await using (connection)

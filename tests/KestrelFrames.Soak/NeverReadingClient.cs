@@ -30,10 +30,14 @@ internal sealed class NeverReadingClient(SoakOptions options) : ISoakClient
 
     public async Task<Outcome> RunOnceAsync(SoakTarget target, int attempt, CancellationToken cancellationToken)
     {
-        (SoakConnection? connection, Outcome failure) = await SoakConnection.TryConnectAsync(target, options.PinnedCertificate, ReceiveBuffer, cancellationToken);
-        if (connection is null)
+        SoakConnection connection;
+        try
         {
-            return failure;
+            connection = await SoakConnection.ConnectAsync(target, options.PinnedCertificate, ReceiveBuffer, cancellationToken);
+        }
+        catch (Exception ex) when (ExceptionLabels.IsConnectionFailure(ex))
+        {
+            return Outcome.Unexpected("connect-" + ExceptionLabels.Of(ex), ExceptionLabels.Describe(ex));
         }
 
         await using (connection)

@@ -22,10 +22,14 @@ internal sealed class SlowlorisClient(SoakOptions options) : ISoakClient
         byte[] frame = FrameWire.Frames([payload]);
         TimeSpan trickle = Stretch * options.ReadTimeout;
         TimeSpan interval = trickle / frame.Length;
-        (SoakConnection? connection, Outcome failure) = await SoakConnection.TryConnectAsync(target, options.PinnedCertificate, null, cancellationToken);
-        if (connection is null)
+        SoakConnection connection;
+        try
         {
-            return failure;
+            connection = await SoakConnection.ConnectAsync(target, options.PinnedCertificate, null, cancellationToken);
+        }
+        catch (Exception ex) when (ExceptionLabels.IsConnectionFailure(ex))
+        {
+            return Outcome.Unexpected("connect-" + ExceptionLabels.Of(ex), ExceptionLabels.Describe(ex));
         }
 
         await using (connection)

@@ -23,22 +23,6 @@ internal sealed class SoakConnection : IAsyncDisposable
         _stream = stream;
     }
 
-    /// <summary>
-    /// <see cref="ConnectAsync"/> for the kinds that end their attempt on a failed connect: the connection, or the
-    /// outcome that reports why there is none.
-    /// </summary>
-    public static async Task<(SoakConnection? Connection, Outcome Failure)> TryConnectAsync(SoakTarget target, X509Certificate2? pinned, int? receiveBufferSize, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await ConnectAsync(target, pinned, receiveBufferSize, cancellationToken), default);
-        }
-        catch (Exception ex) when (ExceptionLabels.IsConnectionFailure(ex))
-        {
-            return (null, Outcome.Unexpected("connect-" + ExceptionLabels.Of(ex), ExceptionLabels.Describe(ex)));
-        }
-    }
-
     /// <param name="target">Where to connect.</param>
     /// <param name="pinned">The TLS target's certificate: the server must present exactly this one.</param>
     /// <param name="receiveBufferSize">A small kernel receive buffer makes the server's writes back up sooner.</param>

@@ -17,6 +17,8 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     private readonly int _blockSize;
     private readonly int _retained;
     private int _idleCount;
+    // The fewest idle blocks since the last Trim: blocks that no rent needed for that whole window.
+    private int _idleLowWater;
     private long _created;
     private long _dropped;
     private volatile bool _disposed;
@@ -40,12 +42,38 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, _blockSize);
         if (_idle.TryDequeue(out Block? block))
         {
-            Interlocked.Decrement(ref _idleCount);
+            int idle = Interlocked.Decrement(ref _idleCount);
+            if (idle < _idleLowWater)
+            {
+                // A racy minimum is fine: Trim reads it as a hint, and a miss only keeps a block one window longer.
+                _idleLowWater = idle;
+            }
+
             return block;
         }
 
         Interlocked.Increment(ref _created);
         return new Block(this, GC.AllocateUninitializedArray<byte>(_blockSize, pinned: true));
+    }
+
+    /// <summary>
+    /// Drops half of the idle blocks that no rent needed since the last trim (at least one when there are any), so
+    /// the blocks kept after a burst decay to what the load uses instead of staying at the high-water mark for the
+    /// life of the process. Called every few seconds, never on the hot path. Returns the blocks dropped.
+    /// </summary>
+    public int Trim()
+    {
+        int surplus = Math.Min(_idleLowWater, Volatile.Read(ref _idleCount));
+        int dropped = 0;
+        for (int i = 0; i < (surplus + 1) / 2 && _idle.TryDequeue(out _); i++)
+        {
+            Interlocked.Decrement(ref _idleCount);
+            Interlocked.Increment(ref _dropped);
+            dropped++;
+        }
+
+        _idleLowWater = Volatile.Read(ref _idleCount);
+        return dropped;
     }
 
     protected override void Dispose(bool disposing) => _disposed = true;

@@ -8,14 +8,28 @@ namespace KestrelFrames.Connections;
 
 /// <summary>
 /// Gives Kestrel's socket transport <see cref="BlockMemoryPool"/>s of <see cref="FrameServerOptions.TransportBlockSize"/>
-/// instead of its 4 KiB pool. Kestrel asks for a pool per I/O queue, so each gets its own.
+/// instead of its 4 KiB pool. Kestrel asks for a pool per I/O queue, so each gets its own. A timer trims the
+/// pools' idle blocks every <see cref="TrimPeriod"/> (see <see cref="BlockMemoryPool.Trim"/>).
 /// </summary>
-internal sealed partial class BlockMemoryPoolFactory(IOptions<FrameServerOptions> options, ILogger<BlockMemoryPoolFactory> logger) : IMemoryPoolFactory<byte>
+internal sealed partial class BlockMemoryPoolFactory : IMemoryPoolFactory<byte>, IDisposable
 {
-    // Idle blocks kept per pool after a burst; beyond it they go back to the GC.
+    /// <summary>How often idle blocks are trimmed: long enough that a load with pauses keeps its blocks.</summary>
+    public static readonly TimeSpan TrimPeriod = TimeSpan.FromSeconds(10);
+
+    // Idle blocks kept per pool at most, whatever the trim: beyond it they go back to the GC at once.
     private const long RetainedBytes = 32L * 1024 * 1024;
     private readonly List<BlockMemoryPool> _pools = [];
+    private readonly IOptions<FrameServerOptions> _options;
+    private readonly ILogger<BlockMemoryPoolFactory> _logger;
+    private readonly ITimer _trimTimer;
     private int _created;
+
+    public BlockMemoryPoolFactory(IOptions<FrameServerOptions> options, ILogger<BlockMemoryPoolFactory> logger, TimeProvider time)
+    {
+        _options = options;
+        _logger = logger;
+        _trimTimer = time.CreateTimer(static state => ((BlockMemoryPoolFactory)state!).Trim(), this, TrimPeriod, TrimPeriod);
+    }
 
     /// <summary>Bytes of transport blocks in use now, across the pools this factory made.</summary>
     public long RentedBytes => Sum(static pool => pool.RentedBytes);
@@ -25,11 +39,11 @@ internal sealed partial class BlockMemoryPoolFactory(IOptions<FrameServerOptions
 
     public MemoryPool<byte> Create(MemoryPoolOptions? poolOptions = null)
     {
-        int blockSize = options.Value.TransportBlockSize;
+        int blockSize = _options.Value.TransportBlockSize;
         if (Interlocked.Increment(ref _created) == 1)
         {
             // Also the proof, in the start-up log, that Kestrel took this pool and not its own.
-            LogCreated(logger, blockSize);
+            LogCreated(_logger, blockSize);
         }
 
         var pool = new BlockMemoryPool(blockSize, (int)(RetainedBytes / blockSize));
@@ -39,6 +53,19 @@ internal sealed partial class BlockMemoryPoolFactory(IOptions<FrameServerOptions
         }
 
         return pool;
+    }
+
+    public void Dispose() => _trimTimer.Dispose();
+
+    private void Trim()
+    {
+        lock (_pools)
+        {
+            foreach (BlockMemoryPool pool in _pools)
+            {
+                pool.Trim();
+            }
+        }
     }
 
     private long Sum(Func<BlockMemoryPool, long> bytes)

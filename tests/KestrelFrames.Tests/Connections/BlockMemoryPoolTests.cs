@@ -1,9 +1,13 @@
 using System.Buffers;
 using KestrelFrames.Connections;
+using KestrelFrames.Hosting;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace KestrelFrames.Tests.Connections;
 
@@ -40,6 +44,63 @@ public sealed class BlockMemoryPoolTests
         Assert.True(reused.Memory.Span.Overlaps(aMemory.Span));
         Assert.False(fresh.Memory.Span.Overlaps(aMemory.Span) || fresh.Memory.Span.Overlaps(bMemory.Span));
     }
+
+    [Fact]
+    public void Idle_blocks_no_rent_needed_for_a_whole_trim_window_are_dropped_by_half_until_none_are_left()
+    {
+        using var pool = new BlockMemoryPool(blockSize: 4096, retained: 100);
+        ReturnAll(RentMany(pool, 8));
+        pool.Trim(); // The window in which the burst returned its blocks: they were just needed.
+
+        Assert.Equal(8 * 4096, pool.PooledBytes);
+        Assert.Equal(4, pool.Trim());
+        Assert.Equal(2, pool.Trim());
+        Assert.Equal(1, pool.Trim());
+        Assert.Equal(1, pool.Trim());
+        Assert.Equal(0, pool.PooledBytes);
+        Assert.Equal(0, pool.RentedBytes);
+    }
+
+    [Fact]
+    public void Idle_blocks_a_load_keeps_renting_are_not_trimmed()
+    {
+        using var pool = new BlockMemoryPool(blockSize: 4096, retained: 100);
+        ReturnAll(RentMany(pool, 4));
+        pool.Trim();
+
+        for (int window = 0; window < 3; window++)
+        {
+            ReturnAll(RentMany(pool, 4)); // Every window the load needs all four.
+            Assert.Equal(0, pool.Trim());
+        }
+
+        Assert.Equal(4 * 4096, pool.PooledBytes);
+    }
+
+    [Fact]
+    public void The_factory_trims_its_pools_on_a_timer()
+    {
+        var time = new FakeTimeProvider();
+        using var factory = new BlockMemoryPoolFactory(
+            Options.Create(new FrameServerOptions()), NullLogger<BlockMemoryPoolFactory>.Instance, time);
+        MemoryPool<byte> pool = factory.Create();
+        ReturnAll(RentMany(pool, 2));
+        long pooled = factory.PooledBytes;
+
+        time.Advance(BlockMemoryPoolFactory.TrimPeriod); // The burst's window: kept.
+        long afterFirst = factory.PooledBytes;
+        time.Advance(BlockMemoryPoolFactory.TrimPeriod); // A window with no rent: half dropped.
+        time.Advance(BlockMemoryPoolFactory.TrimPeriod);
+
+        Assert.Equal(pooled, afterFirst);
+        Assert.True(pooled > 0);
+        Assert.Equal(0, factory.PooledBytes);
+    }
+
+    private static List<IMemoryOwner<byte>> RentMany(MemoryPool<byte> pool, int count) =>
+        [.. Enumerable.Range(0, count).Select(_ => pool.Rent())];
+
+    private static void ReturnAll(List<IMemoryOwner<byte>> blocks) => blocks.ForEach(block => block.Dispose());
 
     [Fact]
     public void Asking_for_more_than_a_block_throws()

@@ -4,6 +4,7 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 # Restore in its own layer: it changes only when a project file or a package version does.
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/KestrelFrames.Protocol/KestrelFrames.Protocol.csproj src/KestrelFrames.Protocol/
 COPY src/KestrelFrames/KestrelFrames.csproj src/KestrelFrames/
 COPY src/KestrelFrames.Server/KestrelFrames.Server.csproj src/KestrelFrames.Server/
 RUN dotnet restore src/KestrelFrames.Server/KestrelFrames.Server.csproj -r linux-x64

@@ -17,8 +17,7 @@ namespace KestrelFrames.Bench;
 /// </summary>
 internal sealed class BenchConnection : IDisposable
 {
-    private const int HeaderLength = 4;
-    private const uint StatusBit = 0x8000_0000;
+    private const int HeaderLength = FrameHeader.Size;
     private const int StampLength = 8;
     private const int MaxBatchBytes = 256 * 1024;
     private const int MaxOpenLoopBatchFrames = 512;
@@ -101,7 +100,7 @@ internal sealed class BenchConnection : IDisposable
         for (int frame = 0; frame < _batchFrames; frame++)
         {
             Span<byte> slot = _sendBuffer.AsSpan(frame * _frameLength, _frameLength);
-            BinaryPrimitives.WriteUInt32BigEndian(slot, (uint)_size);
+            new FrameHeader((uint)_size, IsStatus: false).WriteTo(slot);
             _template.CopyTo(slot[HeaderLength..]);
         }
 
@@ -373,16 +372,16 @@ internal sealed class BenchConnection : IDisposable
                 written += received;
                 bool inWindow = _run.InWindow(now);
                 long before = sequence;
-                while (written - read >= HeaderLength)
+                while (FrameHeader.TryRead(buffer.AsSpan(read, written - read), out FrameHeader header))
                 {
-                    uint header = BinaryPrimitives.ReadUInt32BigEndian(buffer.AsSpan(read));
-                    int length = (int)(header & ~StatusBit);
-                    bool isStatus = (header & StatusBit) != 0;
-                    if (length > maxFrame)
+                    bool isStatus = header.IsStatus;
+                    if (header.PayloadLength > (uint)maxFrame)
                     {
-                        Fail(TransportError.ResponseTooLarge, $"an answer of {length} bytes is over --max-frame {maxFrame}");
+                        Fail(TransportError.ResponseTooLarge, $"an answer of {header.PayloadLength} bytes is over --max-frame {maxFrame}");
                         return;
                     }
+
+                    int length = (int)header.PayloadLength;
 
                     if (written - read - HeaderLength < length)
                     {
@@ -408,7 +407,7 @@ internal sealed class BenchConnection : IDisposable
                     }
 
                     ReadOnlySpan<byte> payload = buffer.AsSpan(read + HeaderLength, length);
-                    if (isStatus && (length == 0 || payload[0] >= StatusCodes.FirstConnectionLevel))
+                    if (isStatus && (length == 0 || ((FrameStatus)payload[0]).IsConnectionEnding()))
                     {
                         ConnectionStatus(payload, now);
                         return;
@@ -530,7 +529,7 @@ internal sealed class BenchConnection : IDisposable
     private string Describe(ReadOnlySpan<byte> status)
     {
         string reason = Encoding.UTF8.GetString(status[1..]);
-        return string.Create(CultureInfo.InvariantCulture, $"connection {_index}: {StatusCodes.Name(status[0])} \"{reason}\"");
+        return string.Create(CultureInfo.InvariantCulture, $"connection {_index}: {BenchErrors.StatusName(status[0])} \"{reason}\"");
     }
 
     /// <summary>Counts a transport error once per connection and drops the connection; the others go on.</summary>

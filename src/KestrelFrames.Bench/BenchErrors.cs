@@ -52,6 +52,11 @@ internal sealed class BenchErrors
 
     public void Count(TransportError error) => Interlocked.Increment(ref _counts[StatusSlots + (int)error]);
 
+    /// <summary>The name of a status code, or its hex value when this version does not know it.</summary>
+    public static string StatusName(byte code) => Enum.IsDefined((FrameStatus)code)
+        ? ((FrameStatus)code).ToString()
+        : "Status0x" + code.ToString("X2", System.Globalization.CultureInfo.InvariantCulture);
+
     public void NoteFirst(string description) => Interlocked.CompareExchange(ref _first, description, null);
 
     /// <summary>Non-zero counts by name: status code names first (in code order), then transport errors.</summary>
@@ -63,7 +68,7 @@ internal sealed class BenchErrors
             long count = Volatile.Read(ref _counts[code]);
             if (count > 0)
             {
-                byName[StatusCodes.Name((byte)code)] = count;
+                byName[StatusName((byte)code)] = count;
             }
         }
 
@@ -78,27 +83,4 @@ internal sealed class BenchErrors
 
         return byName;
     }
-}
-
-/// <summary>The protocol's status codes (docs/protocol.md).</summary>
-internal static class StatusCodes
-{
-    public const byte Busy = 0x01;
-    public const byte HandlerError = 0x02;
-
-    /// <summary>Codes from here up end the connection.</summary>
-    public const byte FirstConnectionLevel = 0x10;
-
-    public static string Name(byte code) => code switch
-    {
-        Busy => "Busy",
-        HandlerError => "HandlerError",
-        0x10 => "FrameTooLarge",
-        0x11 => "ProtocolError",
-        0x12 => "FrameTimeout",
-        0x13 => "IdleTimeout",
-        0x20 => "ConnectionLimit",
-        0x21 => "ShuttingDown",
-        _ => "Status0x" + code.ToString("X2", System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

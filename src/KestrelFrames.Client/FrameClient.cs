@@ -52,7 +52,7 @@ public sealed class FrameClient : IAsyncDisposable
     /// <param name="options">Settings; null for the defaults.</param>
     /// <param name="cancellationToken">Cancels the attempt.</param>
     /// <returns>The connected client.</returns>
-    /// <exception cref="FrameConnectionClosedException">The server closed the connection with a status, such as <see cref="FrameStatusCode.ConnectionLimit"/>.</exception>
+    /// <exception cref="FrameConnectionClosedException">The server closed the connection with a status, such as <see cref="FrameStatus.ConnectionLimit"/>.</exception>
     /// <exception cref="System.Net.Sockets.SocketException">The connection could not be made.</exception>
     /// <exception cref="TimeoutException">The attempt took longer than <see cref="FrameClientOptions.ConnectTimeout"/>.</exception>
     /// <exception cref="System.Security.Authentication.AuthenticationException">The TLS handshake failed.</exception>

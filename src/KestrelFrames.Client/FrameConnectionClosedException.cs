@@ -30,7 +30,7 @@ public class FrameConnectionClosedException : IOException
     /// <param name="statusCode">The server's closing status, or null when it closed without one.</param>
     /// <param name="wasProcessed">Whether the server processed the request: false (not processed), true, or null (unknown).</param>
     /// <param name="innerException">The cause, if any.</param>
-    public FrameConnectionClosedException(string message, FrameStatusCode? statusCode, bool? wasProcessed, Exception? innerException = null)
+    public FrameConnectionClosedException(string message, FrameStatus? statusCode, bool? wasProcessed, Exception? innerException = null)
         : base(message, innerException)
     {
         StatusCode = statusCode;
@@ -39,10 +39,10 @@ public class FrameConnectionClosedException : IOException
 
     /// <summary>
     /// The status the server closed the connection with (a code from 0x10 up, such as
-    /// <see cref="FrameStatusCode.ShuttingDown"/> or <see cref="FrameStatusCode.ConnectionLimit"/>), or null when the
+    /// <see cref="FrameStatus.ShuttingDown"/> or <see cref="FrameStatus.ConnectionLimit"/>), or null when the
     /// connection ended without one (it dropped, the answer was too large, or the client was disposed).
     /// </summary>
-    public FrameStatusCode? StatusCode { get; }
+    public FrameStatus? StatusCode { get; }
 
     /// <summary>
     /// Whether the server processed this request. <c>false</c>: it did not (the server closed with a status after

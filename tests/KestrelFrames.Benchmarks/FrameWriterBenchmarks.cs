@@ -15,7 +15,7 @@ public class FrameWriterBenchmarks
     public int WriteFrame()
     {
         _output.ResetWrittenCount();
-        FrameWriter.WriteFrame(_output, _payload);
+        FrameCodec.WriteFrame(_output, _payload);
         return _output.WrittenCount;
     }
 
@@ -23,7 +23,7 @@ public class FrameWriterBenchmarks
     public int WriteStatus()
     {
         _output.ResetWrittenCount();
-        FrameWriter.WriteStatus(_output, FrameStatus.Busy);
+        StatusReason.WriteStatus(_output, FrameStatus.Busy);
         return _output.WrittenCount;
     }
 }

@@ -3,7 +3,7 @@ namespace KestrelFrames.Client.Internal;
 /// <summary>How one connection ended, and so what is known about the requests it left unanswered.</summary>
 internal sealed class ConnectionOutcome
 {
-    private ConnectionOutcome(ConnectionEnd end, FrameStatusCode? status, string message, Exception? error)
+    private ConnectionOutcome(ConnectionEnd end, FrameStatus? status, string message, Exception? error)
     {
         End = end;
         Status = status;
@@ -14,7 +14,7 @@ internal sealed class ConnectionOutcome
     public ConnectionEnd End { get; }
 
     /// <summary>The server's closing status, for <see cref="ConnectionEnd.ClosedByServer"/>.</summary>
-    public FrameStatusCode? Status { get; }
+    public FrameStatus? Status { get; }
 
     public string Message { get; }
 
@@ -31,9 +31,9 @@ internal sealed class ConnectionOutcome
     /// client's MaxFrameSize): it is failed, never resent.
     /// </summary>
     public bool HasCulprit => End == ConnectionEnd.AnswerTooLarge ||
-        (End == ConnectionEnd.ClosedByServer && Status is FrameStatusCode.FrameTooLarge or FrameStatusCode.ProtocolError);
+        (End == ConnectionEnd.ClosedByServer && Status is FrameStatus.FrameTooLarge or FrameStatus.ProtocolError);
 
-    public static ConnectionOutcome ClosedByServer(FrameStatusCode status) =>
+    public static ConnectionOutcome ClosedByServer(FrameStatus status) =>
         new(ConnectionEnd.ClosedByServer, status, Describe(status), error: null);
 
     public static ConnectionOutcome Dropped(Exception? error) =>
@@ -56,7 +56,7 @@ internal sealed class ConnectionOutcome
     {
         string message = reconnectError is null ? Message : $"{Message} Reconnecting failed: {reconnectError.Message}";
         Exception? inner = reconnectError ?? Error;
-        return Status == FrameStatusCode.ShuttingDown
+        return Status == FrameStatus.ShuttingDown
             ? new FrameShuttingDownException(message, inner)
             : new FrameConnectionClosedException(message, Status, End == ConnectionEnd.ClosedByServer ? false : wasProcessed, inner);
     }
@@ -65,20 +65,20 @@ internal sealed class ConnectionOutcome
     public FrameConnectionClosedException CreateCulpritException() => End == ConnectionEnd.AnswerTooLarge
         ? new FrameConnectionClosedException(Message, statusCode: null, wasProcessed: true)
         : new FrameConnectionClosedException(
-            Status == FrameStatusCode.FrameTooLarge
+            Status == FrameStatus.FrameTooLarge
                 ? "The server refused the request as larger than its MaxFrameSize (FrameTooLarge) and closed the connection. Do not resend it as is."
                 : "The server found a protocol error in the request (ProtocolError) and closed the connection.",
             Status,
             wasProcessed: false);
 
-    private static string Describe(FrameStatusCode status) => status switch
+    private static string Describe(FrameStatus status) => status switch
     {
-        FrameStatusCode.ShuttingDown => "The server is shutting down and did not process the request; it is safe to resend it.",
-        FrameStatusCode.ConnectionLimit => "The server refused the connection: it is at its connection limit (ConnectionLimit). Nothing was processed.",
-        FrameStatusCode.IdleTimeout => "The server closed the idle connection (IdleTimeout). The request was not processed.",
-        FrameStatusCode.FrameTimeout => "The server closed the connection because a frame did not arrive in time (FrameTimeout). The request was not processed.",
-        FrameStatusCode.FrameTooLarge => "The server closed the connection after a request larger than its MaxFrameSize (FrameTooLarge). This request was not processed.",
-        FrameStatusCode.ProtocolError => "The server closed the connection after a protocol error (ProtocolError). This request was not processed.",
+        FrameStatus.ShuttingDown => "The server is shutting down and did not process the request; it is safe to resend it.",
+        FrameStatus.ConnectionLimit => "The server refused the connection: it is at its connection limit (ConnectionLimit). Nothing was processed.",
+        FrameStatus.IdleTimeout => "The server closed the idle connection (IdleTimeout). The request was not processed.",
+        FrameStatus.FrameTimeout => "The server closed the connection because a frame did not arrive in time (FrameTimeout). The request was not processed.",
+        FrameStatus.FrameTooLarge => "The server closed the connection after a request larger than its MaxFrameSize (FrameTooLarge). This request was not processed.",
+        FrameStatus.ProtocolError => "The server closed the connection after a protocol error (ProtocolError). This request was not processed.",
         _ => $"The server closed the connection with status 0x{(byte)status:x2}. The request was not processed.",
     };
 }

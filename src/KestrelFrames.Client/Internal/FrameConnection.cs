@@ -4,7 +4,6 @@ using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using KestrelFrames.Client.Framing;
 
 namespace KestrelFrames.Client.Internal;
 
@@ -201,32 +200,32 @@ internal sealed class FrameConnection : IAsyncDisposable
 
     private async ValueTask HandshakeAsync(string host, int port, CancellationToken cancellationToken)
     {
-        FrameWire.WriteFrame(_output, []);
+        FrameCodec.WriteFrame(_output, []);
         await _output.FlushAsync(cancellationToken);
         while (true)
         {
             ReadResult result = await _input.ReadAsync(cancellationToken);
             ReadOnlySequence<byte> buffer = result.Buffer;
-            InboundReadResult read = FrameWire.TryRead(ref buffer, _maxFrameSize, out InboundFrame frame, out _);
-            if (read == InboundReadResult.Frame)
+            FrameReadResult read = FrameCodec.TryRead(ref buffer, _maxFrameSize, out FrameHeader header, out ReadOnlySequence<byte> payload);
+            if (read == FrameReadResult.Frame)
             {
                 // Read the frame before advancing: the reader may recycle the memory it lives in.
-                byte code = frame.StatusCode;
+                FrameStatus status = default;
+                bool closing = header.IsStatus && FrameCodec.TryReadStatus(payload, out status) && status.IsConnectionEnding();
                 _input.AdvanceTo(buffer.Start);
-                if (!frame.IsStatus || code < FrameWire.FirstClosingCode)
+                if (!closing)
                 {
                     return; // The heartbeat's answer (a status below 0x10 is not expected, but the server is serving).
                 }
 
-                var status = (FrameStatusCode)code;
                 string message = $"The server at {host}:{port} closed the connection while it was being established, with status {status}.";
-                throw status == FrameStatusCode.ShuttingDown
+                throw status == FrameStatus.ShuttingDown
                     ? new FrameShuttingDownException(message)
                     : new FrameConnectionClosedException(message, status, wasProcessed: false);
             }
 
             _input.AdvanceTo(buffer.Start, buffer.End);
-            if (read == InboundReadResult.TooLarge || result.IsCompleted)
+            if (read == FrameReadResult.TooLarge || result.IsCompleted)
             {
                 throw new FrameConnectionClosedException(
                     $"The server at {host}:{port} did not answer the first heartbeat: it closed the connection or sent something else.",
@@ -277,33 +276,32 @@ internal sealed class FrameConnection : IAsyncDisposable
     {
         while (true)
         {
-            switch (FrameWire.TryRead(ref buffer, _maxFrameSize, out InboundFrame frame, out uint length))
+            switch (FrameCodec.TryRead(ref buffer, _maxFrameSize, out FrameHeader header, out ReadOnlySequence<byte> payload))
             {
-                case InboundReadResult.Incomplete:
+                case FrameReadResult.Incomplete:
                     return null;
-                case InboundReadResult.TooLarge:
-                    return ConnectionOutcome.AnswerTooLarge(length, _maxFrameSize);
+                case FrameReadResult.TooLarge:
+                    return ConnectionOutcome.AnswerTooLarge(header.PayloadLength, _maxFrameSize);
             }
 
             FrameResponseStatus status = FrameResponseStatus.Ok;
-            if (frame.IsStatus)
+            if (header.IsStatus)
             {
-                byte code = frame.StatusCode;
-                if (code >= FrameWire.FirstClosingCode)
-                {
-                    // The server's last frame: it answered everything it processed, and closes now.
-                    return ConnectionOutcome.ClosedByServer((FrameStatusCode)code);
-                }
-
-                if (code == 0)
+                if (!FrameCodec.TryReadStatus(payload, out FrameStatus code) || code == 0)
                 {
                     return ConnectionOutcome.ProtocolViolation("The server sent a status frame without a status code; the connection was dropped.");
+                }
+
+                if (code.IsConnectionEnding())
+                {
+                    // The server's last frame: it answered everything it processed, and closes now.
+                    return ConnectionOutcome.ClosedByServer(code);
                 }
 
                 status = (FrameResponseStatus)code;
             }
 
-            if (!TryAnswer(status, frame.Payload, session))
+            if (!TryAnswer(status, payload, session))
             {
                 return ConnectionOutcome.ProtocolViolation("The server sent an answer with no request waiting for it; the connection was dropped.");
             }
@@ -396,7 +394,7 @@ internal sealed class FrameConnection : IAsyncDisposable
 
         // Into the answer queue before the bytes can reach the server, so its answer always finds it.
         _inFlight.Enqueue(request);
-        int written = FrameWire.WriteFrame(_output, request.Payload.Span);
+        int written = FrameCodec.WriteFrame(_output, request.Payload.Span);
         request.EndWrite();
         return written;
     }

@@ -48,7 +48,7 @@ internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next,
         PipeWriter output = connection.Transport.Output;
         try
         {
-            int written = FrameWriter.WriteStatus(output, FrameStatus.ConnectionLimit);
+            int written = StatusReason.WriteStatus(output, FrameStatus.ConnectionLimit);
             if (!(await output.FlushAsync()).IsCompleted)
             {
                 await GracefulClose.LingerRefusedAsync(connection, written, services);

@@ -183,10 +183,13 @@ internal sealed partial class FrameConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReserveForPartialFrameAsync(ReadOnlySequence<byte> buffer)
     {
-        if (_pendingFrameReservation > 0 || !FrameParser.TryPeekLength(buffer, out int length) || length == 0)
+        // TryParse has refused a status-bit or oversize header before this, so the length fits an int.
+        if (_pendingFrameReservation > 0 || !FrameCodec.TryReadHeader(buffer, out FrameHeader header) || header.PayloadLength == 0)
         {
             return;
         }
+
+        int length = (int)header.PayloadLength;
 
         if (!_services.Budget.TryReserve(length))
         {

@@ -194,14 +194,12 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         switch (Kind)
         {
             case FrameSlotKind.Heartbeat:
-                FrameWriter.WriteHeader(output, 0);
-                return FrameHeader.Size;
+                return FrameCodec.WriteFrame(output, default);
             case FrameSlotKind.Request when Status is null:
                 ReadOnlySpan<byte> answer = _answerIsRequest ? _request.AsSpan(0, _requestLength) : _response is null ? default : _response.WrittenSpan;
-                FrameWriter.WriteFrame(output, answer);
-                return FrameHeader.Size + answer.Length;
+                return FrameCodec.WriteFrame(output, answer);
             default:
-                return FrameWriter.WriteStatus(output, Status!.Value);
+                return StatusReason.WriteStatus(output, Status!.Value);
         }
     }
 

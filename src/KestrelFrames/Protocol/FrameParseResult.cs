@@ -1,7 +1,7 @@
 namespace KestrelFrames.Protocol;
 
 /// <summary>What <see cref="FrameParser.TryParse"/> found at the start of the buffer.</summary>
-public enum FrameParseResult
+internal enum FrameParseResult
 {
     /// <summary>A whole frame was parsed and consumed.</summary>
     Frame,

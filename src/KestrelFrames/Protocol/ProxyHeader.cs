@@ -6,4 +6,4 @@ namespace KestrelFrames.Protocol;
 /// A parsed PROXY protocol header (v1 or v2). <see cref="Source"/> is null for v2's LOCAL command and v1's UNKNOWN:
 /// the connection is the proxy's own (a health check), and its real address stands.
 /// </summary>
-public readonly record struct ProxyHeader(int Version, IPEndPoint? Source, IPEndPoint? Destination);
+internal readonly record struct ProxyHeader(int Version, IPEndPoint? Source, IPEndPoint? Destination);

@@ -1,7 +1,7 @@
 namespace KestrelFrames.Protocol;
 
 /// <summary>What <see cref="ProxyProtocolParser.TryParse"/> found at the start of a connection.</summary>
-public enum ProxyParseResult
+internal enum ProxyParseResult
 {
     /// <summary>A whole, valid header; it was consumed.</summary>
     Parsed,

@@ -11,7 +11,7 @@ namespace KestrelFrames.Protocol;
 /// the client's bytes. Lengths are checked before anything is buffered, TLVs are skipped, and anything malformed is
 /// <see cref="ProxyParseResult.Invalid"/>, never an exception.
 /// </summary>
-public static class ProxyProtocolParser
+internal static class ProxyProtocolParser
 {
     /// <summary>A v1 header is at most 107 bytes, CRLF included.</summary>
     public const int MaxV1Length = 107;

@@ -1,7 +1,9 @@
+using System.Buffers;
+
 namespace KestrelFrames.Protocol;
 
 /// <summary>The short UTF-8 reasons the server puts in its status frames; literals, so sending one allocates nothing.</summary>
-public static class StatusReason
+internal static class StatusReason
 {
     /// <summary>The standard reason text for <paramref name="status"/>.</summary>
     public static ReadOnlySpan<byte> For(FrameStatus status) => status switch
@@ -16,4 +18,7 @@ public static class StatusReason
         FrameStatus.ShuttingDown => "server shutting down"u8,
         _ => "unknown"u8,
     };
+
+    /// <summary>Writes a status frame with the standard reason for <paramref name="status"/>. Returns its length in bytes.</summary>
+    public static int WriteStatus(IBufferWriter<byte> output, FrameStatus status) => FrameCodec.WriteStatus(output, status, For(status));
 }

@@ -76,7 +76,7 @@ public sealed class FrameClientHeartbeatTests
         await closures.WaitAsync(1);
 
         var closed = await Assert.ThrowsAsync<FrameConnectionClosedException>(async () => await client.SendAsync("too late"u8.ToArray()));
-        Assert.Equal(FrameStatusCode.IdleTimeout, closed.StatusCode);
+        Assert.Equal(FrameStatus.IdleTimeout, closed.StatusCode);
         Assert.False(closed.WasProcessed);
     }
 }

@@ -53,7 +53,7 @@ public sealed class FrameClientShutdownTests
             }
             catch (FrameShuttingDownException refused)
             {
-                Assert.Equal(FrameStatusCode.ShuttingDown, refused.StatusCode);
+                Assert.Equal(FrameStatus.ShuttingDown, refused.StatusCode);
                 Assert.False(refused.WasProcessed);
                 Assert.Equal(0, handler.Runs(TagText(i))); // Safe to resend: it never ran.
             }

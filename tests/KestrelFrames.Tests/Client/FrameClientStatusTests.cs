@@ -83,7 +83,7 @@ public sealed class FrameClientStatusTests
 
         var refused = await Assert.ThrowsAsync<FrameConnectionClosedException>(async () => await ConnectAsync(server));
 
-        Assert.Equal(FrameStatusCode.ConnectionLimit, refused.StatusCode);
+        Assert.Equal(FrameStatus.ConnectionLimit, refused.StatusCode);
         Assert.False(refused.WasProcessed);
     }
 

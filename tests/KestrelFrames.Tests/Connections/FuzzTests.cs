@@ -42,8 +42,8 @@ public sealed class FuzzTests
                     Assert.True(before.Start.Equals(buffer.Start) && before.Length == buffer.Length, at);
                     if (buffer.Length >= FrameHeader.Size)
                     {
-                        Assert.True(FrameParser.TryPeekLength(buffer, out int peeked), at);
-                        Assert.Equal(BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(offset)) & int.MaxValue, peeked);
+                        Assert.True(FrameCodec.TryReadHeader(buffer, out FrameHeader peeked), at);
+                        Assert.Equal(BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(offset)) & int.MaxValue, peeked.PayloadLength);
                     }
 
                     break;

@@ -175,8 +175,8 @@ public class FrameParserTests
         var buffer = new ReadOnlySequence<byte>(bytes);
 
         Assert.Equal(FrameParseResult.Incomplete, FrameParser.TryParse(ref buffer, DefaultMaxFrameSize, out _));
-        Assert.Equal(expected, FrameParser.TryPeekLength(buffer, out var length));
-        Assert.Equal(expectedLength, length);
+        Assert.Equal(expected, FrameCodec.TryReadHeader(buffer, out FrameHeader header));
+        Assert.Equal((uint)expectedLength, header.PayloadLength);
     }
 
     private static ReadOnlySequence<byte> Sequence(params byte[] bytes) => new(bytes);

@@ -6,7 +6,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Numerics;
 using System.Text;
-using KestrelFrames.Processing;
+using KestrelFrames.Infrastructure;
 
 namespace KestrelFrames.Bench;
 

@@ -1,4 +1,4 @@
-using KestrelFrames.Hosting;
+using KestrelFrames;
 using KestrelFrames.Server;
 using Microsoft.Extensions.Options;
 

@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;
 using KestrelFrames.Connections;
-using KestrelFrames.Hosting;
 using KestrelFrames.Processing;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Configuration;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using KestrelFrames.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace KestrelFrames.Connections;

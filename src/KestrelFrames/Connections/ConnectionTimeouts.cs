@@ -1,5 +1,4 @@
-using KestrelFrames.Hosting;
-using KestrelFrames.Protocol;
+
 
 namespace KestrelFrames.Connections;
 

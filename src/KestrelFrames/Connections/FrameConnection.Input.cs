@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using KestrelFrames.Observability;
 using KestrelFrames.Processing;
 using KestrelFrames.Protocol;
 using Microsoft.AspNetCore.Connections;

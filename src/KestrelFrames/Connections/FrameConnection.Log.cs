@@ -1,5 +1,4 @@
 using System.Net;
-using KestrelFrames.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace KestrelFrames.Connections;

@@ -1,5 +1,5 @@
 using System.Net;
-using KestrelFrames.Observability;
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Processing;
 using KestrelFrames.Protocol;
 using Microsoft.AspNetCore.Connections;
@@ -15,7 +15,7 @@ namespace KestrelFrames.Connections;
 // _aborted has no timer and no linked token, so there is nothing to dispose; and a late Cancel from the heartbeat
 // or the shutdown timeout must never hit a disposed source.
 #pragma warning disable CA1001
-internal sealed partial class FrameConnection
+internal sealed partial class FrameConnection : ISlotOwner
 #pragma warning restore CA1001
 {
     private readonly ConnectionContext _context;

@@ -1,4 +1,4 @@
-using KestrelFrames.Hosting;
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Observability;
 using KestrelFrames.Processing;
 using Microsoft.Extensions.Logging;

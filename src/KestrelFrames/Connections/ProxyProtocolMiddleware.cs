@@ -1,8 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
-using KestrelFrames.Hosting;
-using KestrelFrames.Observability;
 using KestrelFrames.Protocol;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,6 @@
-using KestrelFrames.Observability;
+
+
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Processing;
 
 namespace KestrelFrames.Connections;
@@ -10,7 +12,7 @@ namespace KestrelFrames.Connections;
 /// </summary>
 internal sealed class ResponseQueue
 {
-    private readonly FrameConnection _connection;
+    private readonly ISlotOwner _connection;
     private readonly FrameWorkItem?[] _slots;
     private readonly AsyncSignal _published = new();
     private readonly AsyncSignal _released = new();
@@ -19,7 +21,7 @@ internal sealed class ResponseQueue
     private int _count;
     private volatile bool _completed;
 
-    public ResponseQueue(FrameConnection connection, int capacity)
+    public ResponseQueue(ISlotOwner connection, int capacity)
     {
         _connection = connection;
         _slots = new FrameWorkItem?[capacity];

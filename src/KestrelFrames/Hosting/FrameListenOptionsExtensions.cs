@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>Turns a Kestrel endpoint into a frame-protocol endpoint.</summary>
 public static class FrameListenOptionsExtensions

@@ -1,10 +1,11 @@
+using KestrelFrames.Hosting;
 using KestrelFrames.Observability;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>Maps the HTTP operations endpoints. The Frames endpoint never speaks HTTP, so these answer only on the HTTP endpoints.</summary>
 public static class FrameOperationsEndpointRouteBuilderExtensions

@@ -105,7 +105,7 @@ internal sealed partial class FrameServerLifecycle(
     private static partial void LogListening(ILogger logger, System.Net.EndPoint endPoint);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Frame limits: MaxConnections={MaxConnections}, MaxConnectionsPerIp={MaxConnectionsPerIp}, MaxFrameSize={MaxFrameSize}, MaxInFlightPerConnection={MaxInFlight}, Workers={Workers}, QueueCapacity={QueueCapacity}, OverloadMode={OverloadMode}, MaxBufferedBytes={MaxBufferedBytes}.")]
-    private static partial void LogLimits(ILogger logger, int maxConnections, int maxConnectionsPerIp, int maxFrameSize, int maxInFlight, int workers, int queueCapacity, Processing.OverloadMode overloadMode, long maxBufferedBytes);
+    private static partial void LogLimits(ILogger logger, int maxConnections, int maxConnectionsPerIp, int maxFrameSize, int maxInFlight, int workers, int queueCapacity, OverloadMode overloadMode, long maxBufferedBytes);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Frame timeouts: ReadTimeout={ReadTimeout}, IdleTimeout={IdleTimeout}, WriteTimeout={WriteTimeout}, LingerTimeout={LingerTimeout}, KeepAlive={KeepAlive}, MaxConnectionAge={MaxConnectionAge}, DrainDelay={DrainDelay}.")]
     private static partial void LogTimeouts(ILogger logger, TimeSpan readTimeout, TimeSpan idleTimeout, TimeSpan writeTimeout, TimeSpan lingerTimeout, TimeSpan keepAlive, TimeSpan maxConnectionAge, TimeSpan drainDelay);

@@ -1,3 +1,4 @@
+using KestrelFrames.Connections;
 using Microsoft.Extensions.Options;
 
 namespace KestrelFrames.Hosting;

@@ -1,4 +1,6 @@
 using KestrelFrames.Connections;
+using KestrelFrames.Hosting;
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Observability;
 using KestrelFrames.Processing;
 using Microsoft.Extensions.Configuration;
@@ -6,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>Registers the frame server's services.</summary>
 public static class FrameServerServiceCollectionExtensions

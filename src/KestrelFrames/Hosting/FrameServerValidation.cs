@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>Checks the configuration before the host starts, so a mistake ends in one line naming the key.</summary>
 public static class FrameServerValidation

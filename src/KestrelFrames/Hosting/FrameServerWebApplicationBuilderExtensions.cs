@@ -1,4 +1,6 @@
 using KestrelFrames.Connections;
+using KestrelFrames.Hosting;
+using KestrelFrames.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -9,7 +11,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>Wires the frame server into a <see cref="WebApplicationBuilder"/>.</summary>
 public static class FrameServerWebApplicationBuilderExtensions

@@ -7,7 +7,7 @@ using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>OpenTelemetry export, on only when an OTLP endpoint is configured.</summary>
 public static class FrameTelemetryExtensions

@@ -1,4 +1,3 @@
-using KestrelFrames.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace KestrelFrames.Processing;

@@ -3,20 +3,19 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Tasks.Sources;
-using KestrelFrames.Connections;
-using KestrelFrames.Observability;
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Protocol;
 
 namespace KestrelFrames.Processing;
 
 /// <summary>
 /// One answer slot of a connection: a request on its way through the worker pool, a heartbeat, or a final status.
-/// Each slot is owned by its connection's <see cref="ResponseQueue"/> and reused, so a request costs no allocation;
+/// Each slot is owned by its connection's answer ring (Connections/ResponseQueue) and reused, so a request costs no allocation;
 /// the connection's write loop awaits it as an <see cref="IValueTaskSource"/>.
 /// </summary>
 internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
 {
-    private readonly FrameConnection _connection;
+    private readonly ISlotOwner _connection;
     // Created by the first handler that writes an answer: echo-like handlers, heartbeats and statuses never need one.
     private PooledBufferWriter? _response;
     // The write loop resumes inline on the thread that completes the request (a worker): it writes the answer
@@ -28,7 +27,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     private long _reservedBytes;
     private bool _answerIsRequest;
 
-    public FrameWorkItem(FrameConnection connection) => _connection = connection;
+    public FrameWorkItem(ISlotOwner connection) => _connection = connection;
 
     public FrameSlotKind Kind { get; private set; }
 

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using KestrelFrames.Hosting;
-using KestrelFrames.Observability;
-using KestrelFrames.Protocol;
+using KestrelFrames.Infrastructure;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using KestrelFrames.Client;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 using static KestrelFrames.Tests.Client.ClientTestKit;
 

@@ -1,5 +1,4 @@
 using KestrelFrames.Client;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 using static KestrelFrames.Tests.Client.ClientTestKit;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text;
-using KestrelFrames.Processing;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

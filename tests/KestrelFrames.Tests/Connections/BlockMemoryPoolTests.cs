@@ -1,6 +1,5 @@
 using System.Buffers;
-using KestrelFrames.Connections;
-using KestrelFrames.Hosting;
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;

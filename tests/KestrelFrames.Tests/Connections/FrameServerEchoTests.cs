@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 
 namespace KestrelFrames.Tests.Connections;

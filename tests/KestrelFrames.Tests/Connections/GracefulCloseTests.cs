@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
 using KestrelFrames.Tests.Observability;

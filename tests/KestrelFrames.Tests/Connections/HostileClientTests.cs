@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using KestrelFrames.Connections;
 using KestrelFrames.Processing;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,4 @@
 using KestrelFrames.Connections;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.Time.Testing;
 

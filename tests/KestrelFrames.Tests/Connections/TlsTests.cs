@@ -1,4 +1,3 @@
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 using static KestrelFrames.Tests.Hosting.OperationsEndpointTests;
 

@@ -21,12 +21,19 @@ public sealed class WriteTimeoutTests
         using var closures = new ConnectionClosures(server);
         BufferBudget budget = server.Services.GetRequiredService<BufferBudget>();
         byte[] request = FrameTestClient.Encode(new byte[RequestSize]);
-        byte[] requests = [.. Enumerable.Repeat(request, 10_000).SelectMany(r => r)];
+        byte[] requests = [.. Enumerable.Repeat(request, 1_000).SelectMany(r => r)];
         using var client = await server.ConnectAsync();
         long memoryBefore = GC.GetTotalMemory(forceFullCollection: true);
 
-        // Stalls once the server stops reading and TCP pushes back.
-        Task sending = client.SendRawAsync(requests);
+        // Sends until the server stops reading and TCP pushes back: however much the kernel's buffers hold (loopback
+        // autotunes receive buffers up to tcp_rmem's maximum, 32 MiB here), the send stalls once they are full.
+        Task sending = Task.Run(async () =>
+        {
+            while (true)
+            {
+                await client.SendRawAsync(requests);
+            }
+        });
 
         // Polling: there is no event to await for "the transport's send buffer is full". Wait (at most 10 s) until the
         // server holds a full in-flight window and keeps holding it while the client is still stuck sending.

@@ -1,3 +1,4 @@
+using KestrelFrames.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
 namespace KestrelFrames.Tests.Deploy;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using KestrelFrames.Hosting;
-using KestrelFrames.Protocol;
+using KestrelFrames.Connections;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

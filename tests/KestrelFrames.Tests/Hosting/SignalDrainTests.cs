@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 
 namespace KestrelFrames.Tests.Hosting;

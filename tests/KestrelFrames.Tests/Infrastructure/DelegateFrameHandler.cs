@@ -1,5 +1,4 @@
 using System.Buffers;
-using KestrelFrames.Processing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -1,4 +1,4 @@
-using KestrelFrames.Protocol;
+
 
 namespace KestrelFrames.Tests.Infrastructure;
 

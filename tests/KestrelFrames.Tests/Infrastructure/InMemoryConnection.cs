@@ -1,6 +1,5 @@
 using System.IO.Pipelines;
 using KestrelFrames.Connections;
-using KestrelFrames.Hosting;
 using KestrelFrames.Processing;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Configuration;

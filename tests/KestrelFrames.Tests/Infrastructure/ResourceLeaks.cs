@@ -1,5 +1,5 @@
 using KestrelFrames.Connections;
-using KestrelFrames.Observability;
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Processing;
 using Microsoft.Extensions.DependencyInjection;
 

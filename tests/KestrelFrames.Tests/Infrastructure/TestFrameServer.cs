@@ -1,7 +1,6 @@
 using System.Net;
 using System.Reflection;
-using KestrelFrames.Connections;
-using KestrelFrames.Hosting;
+using KestrelFrames.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

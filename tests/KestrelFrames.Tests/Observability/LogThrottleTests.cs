@@ -1,4 +1,4 @@
-using KestrelFrames.Observability;
+using KestrelFrames.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;

@@ -1,5 +1,5 @@
 using System.Buffers;
-using KestrelFrames.Observability;
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Tests.Infrastructure;
 
 namespace KestrelFrames.Tests.Observability;

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using KestrelFrames.Observability;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;

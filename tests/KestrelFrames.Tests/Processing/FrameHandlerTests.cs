@@ -1,5 +1,4 @@
 using System.Buffers;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 
 namespace KestrelFrames.Tests.Processing;

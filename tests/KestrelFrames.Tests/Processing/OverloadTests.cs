@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using KestrelFrames.Processing;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Connections;
 using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;

@@ -1,8 +1,11 @@
+
+
 using KestrelFrames.Connections;
-using KestrelFrames.Hosting;
+using KestrelFrames.Infrastructure;
+using KestrelFrames.Observability;
 using KestrelFrames.Processing;
 
-namespace KestrelFrames.Observability;
+namespace KestrelFrames.Hosting;
 
 /// <summary>
 /// Fills the gauges that describe the whole server at scrape time, from the components that know them, instead

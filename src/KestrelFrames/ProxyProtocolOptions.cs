@@ -1,4 +1,4 @@
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>PROXY protocol (v1 and v2) on the Frames endpoint; section <c>Frames:ProxyProtocol</c>.</summary>
 public sealed class ProxyProtocolOptions

@@ -1,4 +1,4 @@
-namespace KestrelFrames.Observability;
+namespace KestrelFrames.Protocol;
 
 /// <summary>Why a connection was closed by the PROXY protocol reader; the <c>reason</c> label of frames_proxy_protocol_rejected_total.</summary>
 internal enum ProxyRejection

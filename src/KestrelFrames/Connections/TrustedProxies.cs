@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames.Connections;
 
 /// <summary>The peers allowed to send a PROXY protocol header: addresses and CIDR ranges, IPv4-mapped IPv6 folded to IPv4.</summary>
 internal sealed class TrustedProxies

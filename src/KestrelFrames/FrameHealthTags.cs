@@ -1,4 +1,4 @@
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>Tags that select health checks for each endpoint.</summary>
 public static class FrameHealthTags

@@ -1,4 +1,4 @@
-namespace KestrelFrames.Processing;
+namespace KestrelFrames;
 
 /// <summary>
 /// Answers one request frame. Runs on the worker pool; many calls run at once, for different requests and

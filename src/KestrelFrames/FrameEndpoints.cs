@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>
 /// The Kestrel endpoints that speak the frame protocol. Kestrel writes the bound address (the real port, when

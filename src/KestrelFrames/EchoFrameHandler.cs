@@ -1,4 +1,4 @@
-namespace KestrelFrames.Processing;
+namespace KestrelFrames;
 
 /// <summary>The default handler: answers each request with its own payload, byte for byte.</summary>
 public sealed class EchoFrameHandler : IFrameHandler

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net;
 
-namespace KestrelFrames.Processing;
+namespace KestrelFrames;
 
 /// <summary>
 /// One request as a handler sees it. The server reuses the instance for later requests of the same connection,

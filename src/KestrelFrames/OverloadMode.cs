@@ -1,4 +1,4 @@
-namespace KestrelFrames.Processing;
+namespace KestrelFrames;
 
 /// <summary>What a connection does with a request when the worker pool's queue is full.</summary>
 public enum OverloadMode

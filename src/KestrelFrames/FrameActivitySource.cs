@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace KestrelFrames.Observability;
+namespace KestrelFrames;
 
 /// <summary>
 /// The <c>KestrelFrames</c> activity source: one span per request, from the moment it is read to its handler's

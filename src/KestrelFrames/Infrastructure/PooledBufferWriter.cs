@@ -1,7 +1,6 @@
 using System.Buffers;
-using KestrelFrames.Observability;
 
-namespace KestrelFrames.Processing;
+namespace KestrelFrames.Infrastructure;
 
 /// <summary>
 /// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, reused across the

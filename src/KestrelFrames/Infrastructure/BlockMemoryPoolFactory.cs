@@ -1,10 +1,9 @@
 using System.Buffers;
-using KestrelFrames.Hosting;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace KestrelFrames.Connections;
+namespace KestrelFrames.Infrastructure;
 
 /// <summary>
 /// Gives Kestrel's socket transport <see cref="BlockMemoryPool"/>s of <see cref="FrameServerOptions.TransportBlockSize"/>

@@ -1,4 +1,4 @@
-namespace KestrelFrames.Hosting;
+namespace KestrelFrames;
 
 /// <summary>Whether the Frames endpoint expects a PROXY protocol header ahead of each connection.</summary>
 public enum ProxyProtocolMode

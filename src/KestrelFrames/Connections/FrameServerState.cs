@@ -1,6 +1,6 @@
-using KestrelFrames.Connections;
 
-namespace KestrelFrames.Hosting;
+
+namespace KestrelFrames.Connections;
 
 /// <summary>
 /// Server-wide state that connections and health checks read. Shutdown has two steps: <see cref="IsStopping"/>

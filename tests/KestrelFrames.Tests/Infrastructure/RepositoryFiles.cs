@@ -1,4 +1,4 @@
-namespace KestrelFrames.Tests.Deploy;
+namespace KestrelFrames.Tests.Infrastructure;
 
 /// <summary>Files of the repository the tests run from (found by walking up to KestrelFrames.sln).</summary>
 internal static class RepositoryFiles

@@ -1,6 +1,6 @@
-using KestrelFrames.Processing;
 
-namespace KestrelFrames.Hosting;
+
+namespace KestrelFrames;
 
 /// <summary>Limits of the frame server, bound from the <c>Frames</c> configuration section and validated at start.</summary>
 public sealed class FrameServerOptions

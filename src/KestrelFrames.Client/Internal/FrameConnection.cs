@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
 
 namespace KestrelFrames.Client.Internal;
 
@@ -13,7 +12,7 @@ namespace KestrelFrames.Client.Internal;
 /// into the pipe, a batch at a time, and flushes once per batch; its read loop matches each answer to the oldest
 /// request written and not yet answered. The two share only the answer queue.
 /// </summary>
-internal sealed class FrameConnection : IAsyncDisposable
+internal sealed partial class FrameConnection : IAsyncDisposable
 {
     /// <summary>A batch is flushed early once it holds this many bytes, so a burst of large requests streams out.</summary>
     private const int FlushThreshold = 64 * 1024;
@@ -233,169 +232,5 @@ internal sealed class FrameConnection : IAsyncDisposable
                     wasProcessed: false);
             }
         }
-    }
-
-    private async Task<ConnectionOutcome> ReadLoopAsync(FrameSession session)
-    {
-        try
-        {
-            while (true)
-            {
-                ReadResult result = await _input.ReadAsync();
-                if (result.IsCanceled)
-                {
-                    // Cancelled by Abort (the client is disposed), or by the write loop after an unexpected failure.
-                    Exception? writeError = Volatile.Read(ref _writeError);
-                    return _aborted || writeError is null ? ConnectionOutcome.Disposed() : ConnectionOutcome.Dropped(writeError);
-                }
-
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                ConnectionOutcome? outcome = ReadAnswers(ref buffer, session);
-                _input.AdvanceTo(buffer.Start, buffer.End);
-                if (outcome is not null)
-                {
-                    return outcome;
-                }
-
-                if (result.IsCompleted)
-                {
-                    return ConnectionOutcome.Dropped(Volatile.Read(ref _writeError));
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            // Transport failures, and anything unexpected: either way this connection is over, and the session
-            // must hear about it rather than hang.
-            return ConnectionOutcome.Dropped(ex);
-        }
-    }
-
-    /// <summary>Matches every whole frame in <paramref name="buffer"/>; returns how the connection ends, if a frame ends it.</summary>
-    private ConnectionOutcome? ReadAnswers(ref ReadOnlySequence<byte> buffer, FrameSession session)
-    {
-        while (true)
-        {
-            switch (FrameCodec.TryRead(ref buffer, _maxFrameSize, out FrameHeader header, out ReadOnlySequence<byte> payload))
-            {
-                case FrameReadResult.Incomplete:
-                    return null;
-                case FrameReadResult.TooLarge:
-                    return ConnectionOutcome.AnswerTooLarge(header.PayloadLength, _maxFrameSize);
-            }
-
-            FrameResponseStatus status = FrameResponseStatus.Ok;
-            if (header.IsStatus)
-            {
-                if (!FrameCodec.TryReadStatus(payload, out FrameStatus code) || code == 0)
-                {
-                    return ConnectionOutcome.ProtocolViolation("The server sent a status frame without a status code; the connection was dropped.");
-                }
-
-                if (code.IsConnectionEnding())
-                {
-                    // The server's last frame: it answered everything it processed, and closes now.
-                    return ConnectionOutcome.ClosedByServer(code);
-                }
-
-                status = (FrameResponseStatus)code;
-            }
-
-            if (!TryAnswer(status, payload, session))
-            {
-                return ConnectionOutcome.ProtocolViolation("The server sent an answer with no request waiting for it; the connection was dropped.");
-            }
-        }
-    }
-
-    private bool TryAnswer(FrameResponseStatus status, in ReadOnlySequence<byte> payload, FrameSession session)
-    {
-        if (!_inFlight.TryDequeue(out PendingRequest? request))
-        {
-            return false;
-        }
-
-        if (request.Kind == PendingRequestKind.Heartbeat)
-        {
-            request.Release();
-            session.OnHeartbeatAnswered();
-            return true;
-        }
-
-        // A request whose caller cancelled still had its answer slot: the answer is read and dropped, uncopied.
-        if (!request.IsCompleted)
-        {
-            byte[] copy = status == FrameResponseStatus.Ok && !payload.IsEmpty ? payload.ToArray() : [];
-            request.TrySetResult(new FrameResponse(status, copy));
-        }
-
-        request.Release();
-        return true;
-    }
-
-    private async Task WriteLoopAsync(FrameSession session)
-    {
-        RequestOutbox outbox = session.Outbox;
-        try
-        {
-            while (!_closing)
-            {
-                if (_batch.Count == 0 && !outbox.TryTakeAll(ref _batch))
-                {
-                    if (!await outbox.WaitAsync())
-                    {
-                        return;
-                    }
-
-                    continue;
-                }
-
-                // Everything queued so far goes out with one flush (a very large batch in several).
-                long unflushed = 0;
-                while (unflushed < FlushThreshold && !_closing && _batch.TryDequeue(out PendingRequest? request))
-                {
-                    unflushed += Write(request);
-                }
-
-                if (unflushed > 0)
-                {
-                    // Stamped before the flush, so before any answer to this batch can arrive: whoever reacts to an
-                    // answer (a caller, or a test advancing a fake clock) never sees an older time.
-                    session.OnSent();
-                    FlushResult result = await _output.FlushAsync();
-                    if (result.IsCanceled || result.IsCompleted)
-                    {
-                        return;
-                    }
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            Volatile.Write(ref _writeError, ex);
-            if (ex is not (IOException or SocketException or ObjectDisposedException or AuthenticationException))
-            {
-                // Not a transport failure, so the read loop would not notice: end the connection from here.
-                _input.CancelPendingRead();
-            }
-
-            // A transport failure: the read loop sees it too, after any answers and closing status the server sent
-            // first, which must still be read.
-        }
-    }
-
-    private int Write(PendingRequest request)
-    {
-        if (!request.TryBeginWrite())
-        {
-            request.Release(); // Its caller cancelled before it was sent: it never takes an answer slot.
-            return 0;
-        }
-
-        // Into the answer queue before the bytes can reach the server, so its answer always finds it.
-        _inFlight.Enqueue(request);
-        int written = FrameCodec.WriteFrame(_output, request.Payload.Span);
-        request.EndWrite();
-        return written;
     }
 }

@@ -130,16 +130,7 @@ internal sealed partial class FrameConnection
 
             slot.SetRequest(payload, now);
             _queue.Publish();
-            if (_batchTail is null)
-            {
-                _batchHead = slot;
-            }
-            else
-            {
-                _batchTail.NextInBatch = slot;
-            }
-
-            _batchTail = slot;
+            _batch.Append(slot);
         }
 
         await SubmitBatchAsync();
@@ -157,13 +148,12 @@ internal sealed partial class FrameConnection
     /// </summary>
     private ValueTask SubmitBatchAsync()
     {
-        FrameWorkItem? batch = _batchHead;
+        FrameWorkItem? batch = _batch.Take();
         if (batch is null)
         {
             return ValueTask.CompletedTask;
         }
 
-        _batchHead = _batchTail = null;
         return _services.Pool.TrySubmit(batch) ? ValueTask.CompletedTask : SubmitWhenFullAsync(batch);
     }
 
@@ -217,7 +207,7 @@ internal sealed partial class FrameConnection
     {
         if (_services.Options.OverloadMode == OverloadMode.Shed)
         {
-            CompleteBatch(batch, FrameStatus.Busy);
+            RequestBatch.CompleteAll(batch, FrameStatus.Busy);
             return;
         }
 
@@ -227,23 +217,11 @@ internal sealed partial class FrameConnection
         {
             if (!await _services.Pool.WaitForSpaceAsync(CancellationToken.None))
             {
-                CompleteBatch(batch, FrameStatus.Busy);
+                RequestBatch.CompleteAll(batch, FrameStatus.Busy);
                 break;
             }
         }
         while (!_services.Pool.TrySubmit(batch));
         _timeouts.ResumeRead(_services.Time.GetTimestamp());
-    }
-
-    private static void CompleteBatch(FrameWorkItem? batch, FrameStatus status)
-    {
-        while (batch is not null)
-        {
-            // Read the link first: completing lets the write loop reset the slot.
-            FrameWorkItem? next = batch.NextInBatch;
-            batch.NextInBatch = null;
-            batch.Complete(status);
-            batch = next;
-        }
     }
 }

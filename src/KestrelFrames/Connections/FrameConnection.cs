@@ -25,8 +25,7 @@ internal sealed partial class FrameConnection : ISlotOwner
     private readonly CancellationTokenSource _aborted = new();
     private long _pendingFrameReservation;
     private long _bytesFlushed;
-    private FrameWorkItem? _batchHead;
-    private FrameWorkItem? _batchTail;
+    private RequestBatch _batch;
     private bool _receivedAnyBytes;
     private volatile bool _closeRequested;
     private volatile bool _outputClosed;
@@ -80,8 +79,7 @@ internal sealed partial class FrameConnection : ISlotOwner
 #pragma warning restore CA1031
             {
                 // Parsed requests not yet handed to the pool would never complete: the write loop would wait on them.
-                CompleteBatch(_batchHead, FrameStatus.HandlerError);
-                _batchHead = _batchTail = null;
+                _batch.CompleteAll(FrameStatus.HandlerError);
                 Fail(ex);
             }
             finally

@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Tasks.Sources;
 using KestrelFrames.Infrastructure;
+using KestrelFrames.Observability;
 using KestrelFrames.Protocol;
 
 namespace KestrelFrames.Processing;
@@ -26,6 +27,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     private int _requestLength;
     private long _reservedBytes;
     private bool _answerIsRequest;
+    private RequestSpan _span;
 
     public FrameWorkItem(ISlotOwner connection) => _connection = connection;
 
@@ -66,8 +68,6 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
 
     public CancellationToken Aborted => _connection.Aborted;
 
-    /// <summary>The request's span, when tracing is on.</summary>
-    public Activity? Activity { get; private set; }
 
     public bool IsCompleted => _completion.GetStatus(_completion.Version) != ValueTaskSourceStatus.Pending;
 
@@ -85,10 +85,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         _connection.Ledger.Took(LedgerEntry.RequestBuffer);
         payload.CopyTo(_request);
         ReceivedTimestamp = receivedTimestamp;
-        if (FrameActivitySource.Source.HasListeners())
-        {
-            StartActivity();
-        }
+        _span.Start(ConnectionId, RemoteEndPoint, _requestLength);
     }
 
     /// <summary>A request answered with <paramref name="status"/> without being read into memory or run.</summary>
@@ -96,11 +93,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     {
         Kind = FrameSlotKind.Request;
         ReceivedTimestamp = receivedTimestamp;
-        if (FrameActivitySource.Source.HasListeners())
-        {
-            StartActivity();
-        }
-
+        _span.Start(ConnectionId, RemoteEndPoint, requestSize: 0);
         Complete(status);
     }
 
@@ -142,48 +135,14 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     public void Finish(FrameStatus? status)
     {
         Status = status;
-        if (Activity is { } activity)
-        {
-            activity.SetTag("kestrelframes.outcome", status switch { null => "ok", FrameStatus.Busy => "busy", _ => "handler_error" });
-            if (status == FrameStatus.HandlerError)
-            {
-                activity.SetStatus(ActivityStatusCode.Error, "handler failed");
-            }
-
-            activity.Stop();
-            Activity = null;
-        }
+        _span.Stop(status);
     }
 
     /// <summary>Hands a finished request to the write loop. Last: from here on the write loop may reset and reuse the slot.</summary>
     public void Signal() => _completion.SetResult(true);
 
-    /// <summary>Worker: the request left the queue; the span records how long it waited.</summary>
-    public void Dequeued(TimeProvider time)
-    {
-        Activity?.SetTag("kestrelframes.queue_time_us", (long)time.GetElapsedTime(ReceivedTimestamp).TotalMicroseconds);
-    }
-
-    private void StartActivity()
-    {
-        // Each request is a root span. The read loop starts it, and StartActivity would make it Activity.Current
-        // for the rest of the loop, parenting every later request of the connection under this one: restore.
-        Activity? previous = System.Diagnostics.Activity.Current;
-        System.Diagnostics.Activity.Current = null;
-        Activity = FrameActivitySource.Source.StartActivity(FrameActivitySource.RequestActivityName, ActivityKind.Server, parentContext: default);
-        System.Diagnostics.Activity.Current = previous;
-        if (Activity is { IsAllDataRequested: true } activity)
-        {
-            activity.SetTag("kestrelframes.connection.id", ConnectionId);
-            activity.SetTag("kestrelframes.request.size", _requestLength);
-            activity.SetTag("network.transport", "tcp");
-            if (RemoteEndPoint is IPEndPoint peer)
-            {
-                activity.SetTag("network.peer.address", peer.Address.ToString());
-                activity.SetTag("network.peer.port", peer.Port);
-            }
-        }
-    }
+    /// <summary>Worker: the handler is about to run; see <see cref="RequestSpan.Enter"/>.</summary>
+    public Activity? EnterSpan(TimeProvider time) => _span.Enter(time, ReceivedTimestamp);
 
     public ValueTask WaitAsync() => new(this, _completion.Version);
 

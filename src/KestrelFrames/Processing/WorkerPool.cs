@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using KestrelFrames.Infrastructure;
+using KestrelFrames.Observability;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -162,7 +163,7 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
     private async ValueTask RunBatchAsync(FrameWorkItem? item)
     {
         // Finished slots not yet signalled, most recent first (linked through NextInBatch, which is free again).
-        FrameWorkItem? finished = null;
+        RequestBatch finished = default;
         while (item is not null)
         {
             FrameWorkItem? next = item.NextInBatch;
@@ -171,8 +172,7 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
             {
                 FrameStatus? status = Observe(item, handling);
                 item.Finish(status);
-                item.NextInBatch = finished;
-                finished = item;
+                finished.Push(item);
                 item = next;
                 continue;
             }
@@ -182,8 +182,7 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
                 next = null;
             }
 
-            SignalAll(finished);
-            finished = null;
+            finished.SignalAll();
             FrameStatus? outcome = null;
             try
             {
@@ -201,19 +200,12 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
             item = next;
         }
 
-        SignalAll(finished);
+        finished.SignalAll();
     }
 
     private ValueTask StartHandler(FrameWorkItem item)
     {
-        if (item.Activity is not null)
-        {
-            item.Dequeued(_time);
-        }
-
-        // The request's span is current while its handler runs, so the handler's own spans are its children.
-        Activity? previous = Activity.Current;
-        Activity.Current = item.Activity ?? previous;
+        Activity? previous = item.EnterSpan(_time);
         try
         {
             return _handler.HandleAsync(item, item.Aborted);
@@ -226,7 +218,7 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
         }
         finally
         {
-            Activity.Current = previous;
+            RequestSpan.Exit(previous);
         }
     }
 
@@ -258,18 +250,6 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
         }
 
         return FrameStatus.HandlerError;
-    }
-
-    private static void SignalAll(FrameWorkItem? finished)
-    {
-        while (finished is not null)
-        {
-            // Read the link first: signalling lets the write loop reset the slot.
-            FrameWorkItem? earlier = finished.NextInBatch;
-            finished.NextInBatch = null;
-            finished.Signal();
-            finished = earlier;
-        }
     }
 
     private void SignalIfDrained()

@@ -65,7 +65,7 @@ internal sealed partial class FrameConnection : ISlotOwner
         // work in flight: the client may still be reading.
         using CancellationTokenRegistration closeRequested = _context.Features.Get<IConnectionLifetimeNotificationFeature>()
             ?.ConnectionClosedRequested.UnsafeRegister(static state => ((FrameConnection)state!).RequestClose(), this) ?? default;
-        _services.Heartbeat.Register(this);
+        _services.Connections.Register(this);
         try
         {
             Task writing = WriteLoopAsync();
@@ -100,7 +100,7 @@ internal sealed partial class FrameConnection : ISlotOwner
         }
         finally
         {
-            _services.Heartbeat.Unregister(this);
+            _services.Connections.Unregister(this);
             if (_pendingFrameReservation > 0)
             {
                 _services.Budget.Release(_pendingFrameReservation);

@@ -1,85 +1,25 @@
-using System.Collections.Concurrent;
-
 namespace KestrelFrames.Connections;
 
 /// <summary>
-/// The registry of open frame connections and one timer for all of them, ticking once a second on the injected TimeProvider (Kestrel's approach):
-/// a timeout costs no timer per frame or per connection, and tests drive it with a fake clock.
+/// One timer for all connections, ticking once a second on the injected TimeProvider (Kestrel's Heartbeat): a
+/// timeout costs no timer per frame or per connection, and tests drive it with a fake clock.
 /// </summary>
 internal sealed class FrameHeartbeat : IDisposable
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
 
-    private readonly ConcurrentDictionary<FrameConnection, byte> _connections = new();
+    private readonly ConnectionManager _connections;
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
-    private TaskCompletionSource? _emptied;
 
-    public FrameHeartbeat(TimeProvider time)
+    public FrameHeartbeat(ConnectionManager connections, TimeProvider time)
     {
+        _connections = connections;
         _time = time;
         _timer = time.CreateTimer(static state => ((FrameHeartbeat)state!).Tick(), this, Interval, Interval);
     }
 
-    public void Register(FrameConnection connection) => _connections.TryAdd(connection, 0);
-
-    public void Unregister(FrameConnection connection)
-    {
-        if (_connections.TryRemove(connection, out _) && Volatile.Read(ref _emptied) is { } emptied && _connections.IsEmpty)
-        {
-            emptied.TrySetResult();
-        }
-    }
-
-    /// <summary>
-    /// For the end of the server's life: completes once no frame connection is running. After the host has stopped,
-    /// a handler it gave up on at the shutdown timeout may still hold its connection.
-    /// </summary>
-    public Task WhenEmptyAsync()
-    {
-        Interlocked.CompareExchange(ref _emptied, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
-        TaskCompletionSource emptied = _emptied;
-        if (_connections.IsEmpty)
-        {
-            emptied.TrySetResult();
-        }
-
-        return emptied.Task;
-    }
-
     public void Dispose() => _timer.Dispose();
 
-    /// <summary>Requests read and not yet answered, summed over connections; for the in-flight gauge at scrape time.</summary>
-    public int CountUnansweredRequests()
-    {
-        int unanswered = 0;
-        foreach (KeyValuePair<FrameConnection, byte> entry in _connections)
-        {
-            unanswered += entry.Key.UnansweredRequests;
-        }
-
-        return unanswered;
-    }
-
-    /// <summary>The shutdown timeout ran out: abort every connection still open. Returns the requests left unanswered.</summary>
-    public int AbortAll()
-    {
-        int unanswered = 0;
-        foreach (KeyValuePair<FrameConnection, byte> entry in _connections)
-        {
-            unanswered += entry.Key.AbortForShutdown();
-        }
-
-        return unanswered;
-    }
-
-    private void Tick()
-    {
-        long now = _time.GetTimestamp();
-        // Enumerating the dictionary itself takes no snapshot: one enumerator a tick, whatever the connection count.
-        foreach (KeyValuePair<FrameConnection, byte> entry in _connections)
-        {
-            entry.Key.OnHeartbeat(now);
-        }
-    }
+    private void Tick() => _connections.OnHeartbeat(_time.GetTimestamp());
 }

@@ -14,6 +14,7 @@ internal sealed class FrameServices(
     FrameServerState state,
     BufferBudget budget,
     ResourceLedger ledger,
+    ConnectionManager connections,
     FrameHeartbeat heartbeat,
     TimeProvider time,
     ILogger<FrameConnection> logger) : IDisposable
@@ -32,6 +33,9 @@ internal sealed class FrameServices(
 
     public ResourceLedger Ledger { get; } = ledger;
 
+    public ConnectionManager Connections { get; } = connections;
+
+    /// <summary>Ticks for every connection; resolved with the services so it runs as soon as a connection can exist.</summary>
     public FrameHeartbeat Heartbeat { get; } = heartbeat;
 
     /// <summary>Bad input from clients: FrameTooLarge, ProtocolError, FrameTimeout.</summary>

@@ -13,7 +13,7 @@ namespace KestrelFrames.Hosting;
 /// </summary>
 internal sealed class FrameGaugeSampler
 {
-    public FrameGaugeSampler(FrameMetrics metrics, WorkerPool pool, FrameHeartbeat connections, FrameServerState state, BlockMemoryPoolFactory transportPool) =>
+    public FrameGaugeSampler(FrameMetrics metrics, WorkerPool pool, ConnectionManager connections, FrameServerState state, BlockMemoryPoolFactory transportPool) =>
         metrics.SampleBeforeScrape(() =>
         {
             metrics.MemoryPoolBytes.WithLabels("rented").Set(transportPool.RentedBytes);

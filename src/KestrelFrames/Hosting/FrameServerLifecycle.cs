@@ -16,7 +16,7 @@ namespace KestrelFrames.Hosting;
 internal sealed partial class FrameServerLifecycle(
     FrameServerState state,
     FrameEndpoints endpoints,
-    FrameHeartbeat connections,
+    ConnectionManager connections,
     FrameMetrics metrics,
     IHostApplicationLifetime lifetime,
     IOptions<FrameServerOptions> options,

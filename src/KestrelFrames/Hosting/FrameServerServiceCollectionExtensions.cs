@@ -36,6 +36,7 @@ public static class FrameServerServiceCollectionExtensions
         services.TryAddSingleton<WorkerPool>();
         services.TryAddSingleton<BufferBudget>();
         services.TryAddSingleton<ResourceLedger>();
+        services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton<FrameHeartbeat>();
         services.TryAddSingleton<ConnectionLimiter>();
         services.TryAddSingleton<FrameGaugeSampler>();

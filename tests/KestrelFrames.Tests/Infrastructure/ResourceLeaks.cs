@@ -15,7 +15,7 @@ internal sealed class ResourceLeaks(IServiceProvider services)
     private readonly ResourceLedger _ledger = services.GetRequiredService<ResourceLedger>();
     private readonly BufferBudget _budget = services.GetRequiredService<BufferBudget>();
     private readonly BlockMemoryPoolFactory _transport = services.GetRequiredService<BlockMemoryPoolFactory>();
-    private readonly FrameHeartbeat _connections = services.GetRequiredService<FrameHeartbeat>();
+    private readonly ConnectionManager _connections = services.GetRequiredService<ConnectionManager>();
 
     /// <summary>One line per resource still out; empty when everything is back.</summary>
     public IReadOnlyList<string> Outstanding()

@@ -37,9 +37,9 @@ internal sealed partial class FrameConnection
                 return false;
             }
 
-            if (result.IsCanceled && (_timedOut is not null || _closeRequested))
+            if (result.IsCanceled && CloseReason is { } reason)
             {
-                final = _closeRequested ? FrameStatus.ShuttingDown : _timedOut ?? FrameStatus.ShuttingDown;
+                final = reason;
                 input.AdvanceTo(result.Buffer.Start);
                 break;
             }
@@ -78,7 +78,7 @@ internal sealed partial class FrameConnection
         long received = buffer.Length;
         bool parsedAny = false;
         FrameStatus? final = null;
-        while (final is null && !_closeRequested)
+        while (final is null && !CloseRequested)
         {
             FrameParseResult parsed = FrameParser.TryParse(ref buffer, maxFrameSize, out ReadOnlySequence<byte> payload);
             if (parsed == FrameParseResult.Incomplete)
@@ -139,7 +139,7 @@ internal sealed partial class FrameConnection
         _services.Metrics.BytesReceived(received - buffer.Length);
         input.AdvanceTo(buffer.Start, buffer.End);
         _timeouts.AfterRead(now, partialFrameLeft: !buffer.IsEmpty, parsedAny);
-        return _closeRequested ? FrameStatus.ShuttingDown : final;
+        return CloseRequested ? FrameStatus.ShuttingDown : final;
     }
 
     /// <summary>

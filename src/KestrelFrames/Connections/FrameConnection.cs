@@ -27,11 +27,12 @@ internal sealed partial class FrameConnection : ISlotOwner
     private long _bytesFlushed;
     private RequestBatch _batch;
     private bool _receivedAnyBytes;
-    private volatile bool _closeRequested;
+    // Why the server ends the connection, once it does: a timeout's status, or ShuttingDown (a drain or the
+    // maximum age), which replaces a timeout that has not been acted on yet. 0 while none.
+    private int _closeReason;
     private volatile bool _outputClosed;
     private volatile bool _ending;
     private int _failed;
-    private FrameStatus? _timedOut;
 
     public FrameConnection(ConnectionContext context, FrameServices services)
     {
@@ -169,12 +170,11 @@ internal sealed partial class FrameConnection : ISlotOwner
     private void TimeOut(FrameStatus status, ProtocolErrorReason reason)
     {
         // Once the connection is ending, its input is not processed any more: nothing can time out.
-        if (_timedOut is not null || _closeRequested || _ending)
+        if (_ending || Interlocked.CompareExchange(ref _closeReason, (int)status, 0) != 0)
         {
             return;
         }
 
-        _timedOut = status;
         _services.Metrics.ProtocolError(reason);
 
         // An idle client is normal (it went away without closing): not worth a warning.
@@ -189,9 +189,15 @@ internal sealed partial class FrameConnection : ISlotOwner
         _context.Transport.Input.CancelPendingRead();
     }
 
+    /// <summary>The status to end with, once the server has decided to end the connection.</summary>
+    private FrameStatus? CloseReason => Volatile.Read(ref _closeReason) is int reason and not 0 ? (FrameStatus)reason : null;
+
+    /// <summary>A drain or the maximum age: stop reading new requests at once, even mid-buffer.</summary>
+    private bool CloseRequested => Volatile.Read(ref _closeReason) == (int)FrameStatus.ShuttingDown;
+
     private void RequestClose()
     {
-        _closeRequested = true;
+        Volatile.Write(ref _closeReason, (int)FrameStatus.ShuttingDown);
         _context.Transport.Input.CancelPendingRead();
     }
 

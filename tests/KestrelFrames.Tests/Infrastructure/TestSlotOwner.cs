@@ -1,0 +1,20 @@
+using System.Net;
+using KestrelFrames.Infrastructure;
+using KestrelFrames.Processing;
+using Microsoft.Extensions.Options;
+
+namespace KestrelFrames.Tests.Infrastructure;
+
+/// <summary>A connection as an answer slot sees it, with nothing behind it: slots and rings can be tested alone.</summary>
+internal sealed class TestSlotOwner(long maxBufferedBytes = 1024 * 1024) : ISlotOwner
+{
+    public string ConnectionId => "test-connection";
+
+    public EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 40000);
+
+    public CancellationToken Aborted => CancellationToken.None;
+
+    public BufferBudget Budget { get; } = new(Options.Create(new FrameServerOptions { MaxBufferedBytes = maxBufferedBytes }));
+
+    public ResourceLedger Ledger { get; } = new();
+}

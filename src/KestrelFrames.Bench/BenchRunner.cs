@@ -139,7 +139,7 @@ internal static class BenchRunner
                     {
                         try
                         {
-                            slots[slot] = await BenchConnection.ConnectAsync(addresses, options, cancellationToken);
+                            slots[slot] = await BenchConnector.ConnectAsync(addresses, options, cancellationToken);
                         }
                         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
                         {

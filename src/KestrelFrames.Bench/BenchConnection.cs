@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Security;
@@ -17,9 +16,6 @@ namespace KestrelFrames.Bench;
 internal sealed class BenchConnection : IDisposable
 {
     private const int HeaderLength = FrameHeader.Size;
-    private const int StampLength = 8;
-    private const int MaxBatchBytes = 256 * 1024;
-    private const int MaxOpenLoopBatchFrames = 512;
     private const int MinOpenLoopInFlight = 4096;
     private const int MinReceiveBuffer = 64 * 1024;
 
@@ -30,11 +26,9 @@ internal sealed class BenchConnection : IDisposable
     private readonly int _index;
     private readonly int _size;
     private readonly int _frameLength;
-    private readonly int _batchFrames;
     private readonly long _maxInFlight;
-    private readonly byte[] _sendBuffer;
-    private readonly byte[] _template;
-    private readonly ulong _salt;
+    private readonly EchoPattern _pattern;
+    private readonly RequestBatch _batch;
     private readonly long[] _ring;
     private readonly long _ringMask;
     // Inline: the setter is this connection's receive loop (or the pacer), and running the send loop right there
@@ -85,23 +79,8 @@ internal sealed class BenchConnection : IDisposable
         _ring = new long[ringLength];
         _ringMask = ringLength - 1;
 
-        int byBytes = Math.Max(1, MaxBatchBytes / _frameLength);
-        _batchFrames = (int)Math.Min(openLoop ? Math.Min(byBytes, MaxOpenLoopBatchFrames) : byBytes, _maxInFlight);
-
-        _salt = ((ulong)(index + 1) * 0x9E37_79B9_7F4A_7C15UL) ^ runSalt;
-        _template = new byte[_size];
-        for (int i = 0; i < _template.Length; i++)
-        {
-            _template[i] = (byte)((i * 7) + (index * 13) + 0x5a);
-        }
-
-        _sendBuffer = new byte[(long)_batchFrames * _frameLength];
-        for (int frame = 0; frame < _batchFrames; frame++)
-        {
-            Span<byte> slot = _sendBuffer.AsSpan(frame * _frameLength, _frameLength);
-            new FrameHeader((uint)_size, IsStatus: false).WriteTo(slot);
-            _template.CopyTo(slot[HeaderLength..]);
-        }
+        _pattern = new EchoPattern(_size, index, runSalt);
+        _batch = new RequestBatch(_pattern, _maxInFlight, openLoop);
 
         _latencies = run.Latency.CreateBuffer(index);
     }
@@ -186,14 +165,14 @@ internal sealed class BenchConnection : IDisposable
                     }
                 }
 
-                int count = (int)Math.Min(Math.Min(want, room), _batchFrames);
+                int count = (int)Math.Min(Math.Min(want, room), _batch.Capacity);
                 if (count <= 0)
                 {
                     await _signal.WaitAsync();
                     continue;
                 }
 
-                StampBatch(sent, count);
+                ReadOnlyMemory<byte> frames = _batch.Stamp(sent, count);
                 long sentAt = Stopwatch.GetTimestamp();
                 bool inWindow = _run.InWindow(sentAt);
                 for (long sequence = sent; sequence < sent + count; sequence++)
@@ -217,7 +196,7 @@ internal sealed class BenchConnection : IDisposable
 
                 // Published before the write: an answer can never arrive before its request is known sent.
                 Volatile.Write(ref _sent, sent + count);
-                await _stream.WriteAsync(_sendBuffer.AsMemory(0, count * _frameLength));
+                await _stream.WriteAsync(frames);
                 if (inWindow)
                 {
                     _sentInWindow += count;
@@ -254,17 +233,6 @@ internal sealed class BenchConnection : IDisposable
         catch (Exception)
         {
             // The connection is going anyway; the receive loop sees how it ends.
-        }
-    }
-
-    private void StampBatch(long first, int count)
-    {
-        Span<byte> stamp = stackalloc byte[StampLength];
-        int stampLength = Math.Min(StampLength, _size);
-        for (int i = 0; i < count; i++)
-        {
-            BinaryPrimitives.WriteUInt64LittleEndian(stamp, (ulong)(first + i) ^ _salt);
-            stamp[..stampLength].CopyTo(_sendBuffer.AsSpan((i * _frameLength) + HeaderLength, stampLength));
         }
     }
 
@@ -388,7 +356,7 @@ internal sealed class BenchConnection : IDisposable
                     }
                     else
                     {
-                        if (verify && !Matches(payload, sequence) && _run.Counts(now))
+                        if (verify && !_pattern.Matches(payload, sequence) && _run.Counts(now))
                         {
                             Volatile.Write(ref _mismatches, _mismatches + 1);
                             if (_run.FirstMismatch is null)
@@ -432,29 +400,9 @@ internal sealed class BenchConnection : IDisposable
         }
     }
 
-    private bool Matches(ReadOnlySpan<byte> payload, long sequence)
-    {
-        if (payload.Length != _size)
-        {
-            return false;
-        }
-
-        Span<byte> stamp = stackalloc byte[StampLength];
-        BinaryPrimitives.WriteUInt64LittleEndian(stamp, (ulong)sequence ^ _salt);
-        int stampLength = Math.Min(StampLength, _size);
-        return payload[..stampLength].SequenceEqual(stamp[..stampLength])
-            && payload[stampLength..].SequenceEqual(_template.AsSpan(stampLength));
-    }
-
     private string MismatchText(ReadOnlySpan<byte> payload, long sequence)
     {
-        byte[] expected = new byte[_size];
-        _template.CopyTo(expected, 0);
-        Span<byte> stamp = stackalloc byte[StampLength];
-        BinaryPrimitives.WriteUInt64LittleEndian(stamp, (ulong)sequence ^ _salt);
-        stamp[..Math.Min(StampLength, _size)].CopyTo(expected);
-        int common = Math.Min(payload.Length, expected.Length);
-        int at = payload[..common].CommonPrefixLength(expected.AsSpan(0, common));
+        int at = _pattern.FirstDifference(payload, sequence);
         return string.Create(
             CultureInfo.InvariantCulture,
             $"connection {_index}, answer {sequence}: {payload.Length} bytes (expected {_size}), first difference at byte {at}");

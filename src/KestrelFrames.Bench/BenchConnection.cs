@@ -17,7 +17,6 @@ internal sealed class BenchConnection : IDisposable
 {
     private const int HeaderLength = FrameHeader.Size;
     private const int MinOpenLoopInFlight = 4096;
-    private const int MinReceiveBuffer = 64 * 1024;
 
     private readonly BenchRun _run;
     private readonly Socket _socket;
@@ -240,9 +239,7 @@ internal sealed class BenchConnection : IDisposable
     {
         int maxFrame = _run.Options.MaxFrame;
         bool verify = _run.Options.Verify;
-        byte[] buffer = new byte[Math.Max(MinReceiveBuffer, Math.Min(2 * _frameLength, 4 * 1024 * 1024))];
-        int read = 0;
-        int written = 0;
+        var buffer = new ReceiveBuffer(_frameLength);
         long sequence = 0;
         long ok = 0;
         uint reads = 0;
@@ -250,21 +247,7 @@ internal sealed class BenchConnection : IDisposable
         {
             while (true)
             {
-                if (read == written)
-                {
-                    read = written = 0;
-                }
-                else if (buffer.Length - written < 4096 && read > 0)
-                {
-                    buffer.AsSpan(read, written - read).CopyTo(buffer);
-                    written -= read;
-                    read = 0;
-                }
-
-                if (written == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
+                Memory<byte> free = buffer.GetMemory();
 
                 // A read that finds data waiting completes at once, so under load this loop could keep its thread
                 // forever; hand it back to the pool now and then, so the pool's other work (the runner's timers,
@@ -274,7 +257,7 @@ internal sealed class BenchConnection : IDisposable
                     await Task.Yield();
                 }
 
-                int received = await _stream.ReadAsync(buffer.AsMemory(written));
+                int received = await _stream.ReadAsync(free);
                 long now = Stopwatch.GetTimestamp();
                 if (received == 0)
                 {
@@ -289,49 +272,24 @@ internal sealed class BenchConnection : IDisposable
                 if (now >= _run.End)
                 {
                     // Draining after the window: read until the server closes, count nothing.
-                    read = written = 0;
+                    buffer.Clear();
                     continue;
                 }
 
-                written += received;
+                buffer.Advance(received);
                 bool inWindow = _run.InWindow(now);
                 long before = sequence;
-                while (FrameHeader.TryRead(buffer.AsSpan(read, written - read), out FrameHeader header))
+                FrameReadResult result;
+                while ((result = buffer.TryRead(maxFrame, out FrameHeader header, out ReadOnlySpan<byte> payload)) != FrameReadResult.Incomplete)
                 {
-                    bool isStatus = header.IsStatus;
-                    if (header.PayloadLength > (uint)maxFrame)
+                    if (result == FrameReadResult.TooLarge)
                     {
                         Fail(TransportError.ResponseTooLarge, $"an answer of {header.PayloadLength} bytes is over --max-frame {maxFrame}");
                         return;
                     }
 
-                    int length = (int)header.PayloadLength;
-
-                    if (written - read - HeaderLength < length)
-                    {
-                        // Incomplete: make room for the whole frame, then read more.
-                        if (HeaderLength + length > buffer.Length - read)
-                        {
-                            if (HeaderLength + length > buffer.Length)
-                            {
-                                byte[] larger = new byte[HeaderLength + length + MinReceiveBuffer];
-                                buffer.AsSpan(read, written - read).CopyTo(larger);
-                                buffer = larger;
-                            }
-                            else
-                            {
-                                buffer.AsSpan(read, written - read).CopyTo(buffer);
-                            }
-
-                            written -= read;
-                            read = 0;
-                        }
-
-                        break;
-                    }
-
-                    ReadOnlySpan<byte> payload = buffer.AsSpan(read + HeaderLength, length);
-                    if (isStatus && (length == 0 || ((FrameStatus)payload[0]).IsConnectionEnding()))
+                    bool isStatus = header.IsStatus;
+                    if (isStatus && (payload.IsEmpty || ((FrameStatus)payload[0]).IsConnectionEnding()))
                     {
                         ConnectionStatus(payload, now);
                         return;
@@ -369,14 +327,13 @@ internal sealed class BenchConnection : IDisposable
                         {
                             _latencies.Record(now - _ring[sequence & _ringMask]);
                             _okInWindow++;
-                            _rxBytesInWindow += length;
+                            _rxBytesInWindow += payload.Length;
                         }
 
                         ok++;
                     }
 
                     sequence++;
-                    read += HeaderLength + length;
                 }
 
                 if (sequence != before)

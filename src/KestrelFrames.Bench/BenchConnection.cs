@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Numerics;
 using System.Text;
 using KestrelFrames.Infrastructure;
 
@@ -16,36 +14,24 @@ namespace KestrelFrames.Bench;
 internal sealed class BenchConnection : IDisposable
 {
     private const int HeaderLength = FrameHeader.Size;
-    private const int MinOpenLoopInFlight = 4096;
 
     private readonly BenchRun _run;
-    private readonly Socket _socket;
+    private readonly BenchTransport _transport;
     private readonly Stream _stream;
-    private readonly SslStream? _tls;
     private readonly int _index;
     private readonly int _size;
     private readonly int _frameLength;
-    private readonly long _maxInFlight;
+    private readonly InFlightWindow _window;
     private readonly EchoPattern _pattern;
     private readonly RequestBatch _batch;
-    private readonly long[] _ring;
-    private readonly long _ringMask;
     // Inline: the setter is this connection's receive loop (or the pacer), and running the send loop right there
     // makes "read a batch, parse it, write what its credits allow" one pass on one thread.
     private readonly AsyncSignal _signal = new(runContinuationsAsynchronously: false);
     private readonly LatencyBuffer _latencies;
 
-    // Published by the send loop before each write; read by the receive loop.
-    private long _sent;
-
-    // Published by the receive loop after each read batch: answers received (any kind), and of those, not statuses.
-    private long _received;
+    // Published by the receive loop after each read batch: of the answers received, those that are not statuses.
     private long _okTotal;
     private long _mismatches;
-
-    private int _dead;
-    private int _sendClosed;
-    private int _waitingForRoom;
 
     // Owned by the send loop.
     private long _sentInWindow;
@@ -62,24 +48,17 @@ internal sealed class BenchConnection : IDisposable
     private BenchConnection(BenchRun run, Socket socket, Stream stream, int index, ulong runSalt)
     {
         _run = run;
-        _socket = socket;
+        _transport = new BenchTransport(run, socket, stream, index, _signal);
         _stream = stream;
-        _tls = stream as SslStream;
         _index = index;
         BenchOptions options = run.Options;
         _size = options.Size;
         _frameLength = HeaderLength + _size;
         bool openLoop = run.Schedule is not null;
 
-        // Closed loop: Depth in flight. Open loop: the schedule decides; the ring only bounds memory, and a sender
-        // that finds it full waits, which shows as latency (it is measured from the intended send time).
-        _maxInFlight = openLoop ? Math.Max(options.Depth, MinOpenLoopInFlight) : options.Depth;
-        long ringLength = (long)BitOperations.RoundUpToPowerOf2((ulong)_maxInFlight);
-        _ring = new long[ringLength];
-        _ringMask = ringLength - 1;
-
+        _window = new InFlightWindow(options.Depth, openLoop);
         _pattern = new EchoPattern(_size, index, runSalt);
-        _batch = new RequestBatch(_pattern, _maxInFlight, openLoop);
+        _batch = new RequestBatch(_pattern, _window.MaxInFlight, openLoop);
 
         _latencies = run.Latency.CreateBuffer(index);
     }
@@ -123,25 +102,19 @@ internal sealed class BenchConnection : IDisposable
     public void Wake() => _signal.Set();
 
     /// <summary>Closes the socket at once; pending reads and writes end with errors, which no longer count.</summary>
-    public void Abort()
-    {
-        Volatile.Write(ref _dead, 1);
-        _socket.Dispose();
-        _signal.Set();
-    }
+    public void Abort() => _transport.Abort();
 
-    public void Dispose()
-    {
-        _stream.Dispose();
-        _socket.Dispose();
-    }
+    public void Dispose() => _transport.Dispose();
 
     private async Task SendLoopAsync()
     {
         OpenLoopSchedule? schedule = _run.Schedule;
+
+        // The send loop is the only writer of the sent count: it keeps its own and publishes it.
+        long sent = 0;
         try
         {
-            while (!_run.Stopping && Volatile.Read(ref _dead) == 0)
+            while (!_run.Stopping && !_transport.IsDead)
             {
                 long now = Stopwatch.GetTimestamp();
                 long end = _run.End;
@@ -150,17 +123,16 @@ internal sealed class BenchConnection : IDisposable
                     break;
                 }
 
-                long sent = _sent;
-                long room = _maxInFlight - (sent - Volatile.Read(ref _received));
+                long room = _window.Room(sent);
                 long want = room;
                 if (schedule is not null)
                 {
                     want = Math.Min(schedule.DueCount(_index, now), schedule.DueCount(_index, end - 1)) - sent;
                     if (want > 0 && room <= 0)
                     {
-                        // Full ring: ask the receive loop for a wake-up, then look again (the exchange is a full fence).
-                        Interlocked.Exchange(ref _waitingForRoom, 1);
-                        room = _maxInFlight - (sent - Volatile.Read(ref _received));
+                        // Full ring: ask the receive loop for a wake-up, then look again.
+                        _window.AskForRoom();
+                        room = _window.Room(sent);
                     }
                 }
 
@@ -178,12 +150,12 @@ internal sealed class BenchConnection : IDisposable
                 {
                     if (schedule is null)
                     {
-                        _ring[sequence & _ringMask] = sentAt;
+                        _window.SetSendTime(sequence, sentAt);
                     }
                     else
                     {
                         long intended = schedule.IntendedTime(_index, sequence);
-                        _ring[sequence & _ringMask] = intended;
+                        _window.SetSendTime(sequence, intended);
                         if (inWindow)
                         {
                             long lag = Math.Max(0, sentAt - intended);
@@ -194,7 +166,8 @@ internal sealed class BenchConnection : IDisposable
                 }
 
                 // Published before the write: an answer can never arrive before its request is known sent.
-                Volatile.Write(ref _sent, sent + count);
+                sent += count;
+                _window.PublishSent(sent);
                 await _stream.WriteAsync(frames);
                 if (inWindow)
                 {
@@ -205,34 +178,10 @@ internal sealed class BenchConnection : IDisposable
         }
         catch (Exception exception)
         {
-            Fail(TransportError.ConnectionError, exception.Message);
+            _transport.Fail(TransportError.ConnectionError, exception.Message);
         }
 
-        await CloseSendingAsync();
-    }
-
-    /// <summary>Half-closes: the server answers what it has, then closes, which ends the receive loop.</summary>
-    private async Task CloseSendingAsync()
-    {
-        Volatile.Write(ref _sendClosed, 1);
-        if (Volatile.Read(ref _dead) != 0)
-        {
-            return;
-        }
-
-        try
-        {
-            if (_tls is not null)
-            {
-                await _tls.ShutdownAsync();
-            }
-
-            _socket.Shutdown(SocketShutdown.Send);
-        }
-        catch (Exception)
-        {
-            // The connection is going anyway; the receive loop sees how it ends.
-        }
+        await _transport.CloseSendingAsync();
     }
 
     private async Task ReceiveLoopAsync()
@@ -261,9 +210,9 @@ internal sealed class BenchConnection : IDisposable
                 long now = Stopwatch.GetTimestamp();
                 if (received == 0)
                 {
-                    if (Volatile.Read(ref _sendClosed) == 0)
+                    if (!_transport.SendClosed)
                     {
-                        Fail(TransportError.ConnectionClosed, "the server closed the connection");
+                        _transport.Fail(TransportError.ConnectionClosed, "the server closed the connection");
                     }
 
                     return;
@@ -284,7 +233,7 @@ internal sealed class BenchConnection : IDisposable
                 {
                     if (result == FrameReadResult.TooLarge)
                     {
-                        Fail(TransportError.ResponseTooLarge, $"an answer of {header.PayloadLength} bytes is over --max-frame {maxFrame}");
+                        _transport.Fail(TransportError.ResponseTooLarge, $"an answer of {header.PayloadLength} bytes is over --max-frame {maxFrame}");
                         return;
                     }
 
@@ -295,9 +244,9 @@ internal sealed class BenchConnection : IDisposable
                         return;
                     }
 
-                    if (sequence >= Volatile.Read(ref _sent))
+                    if (sequence >= _window.Sent)
                     {
-                        Fail(TransportError.UnexpectedResponse, "an answer arrived with no request outstanding");
+                        _transport.Fail(TransportError.UnexpectedResponse, "an answer arrived with no request outstanding");
                         return;
                     }
 
@@ -325,7 +274,7 @@ internal sealed class BenchConnection : IDisposable
 
                         if (inWindow)
                         {
-                            _latencies.Record(now - _ring[sequence & _ringMask]);
+                            _latencies.Record(now - _window.SendTime(sequence));
                             _okInWindow++;
                             _rxBytesInWindow += payload.Length;
                         }
@@ -339,8 +288,8 @@ internal sealed class BenchConnection : IDisposable
                 if (sequence != before)
                 {
                     Volatile.Write(ref _okTotal, ok);
-                    Volatile.Write(ref _received, sequence);
-                    if (_run.Schedule is null || Interlocked.Exchange(ref _waitingForRoom, 0) != 0)
+                    _window.PublishReceived(sequence);
+                    if (_run.Schedule is null || _window.TakeRoomRequest())
                     {
                         _signal.Set();
                     }
@@ -349,7 +298,7 @@ internal sealed class BenchConnection : IDisposable
         }
         catch (Exception exception)
         {
-            Fail(TransportError.ConnectionError, exception.Message);
+            _transport.Fail(TransportError.ConnectionError, exception.Message);
         }
         finally
         {
@@ -367,7 +316,7 @@ internal sealed class BenchConnection : IDisposable
 
     private void ConnectionStatus(ReadOnlySpan<byte> payload, long now)
     {
-        if (!_run.Counts(now) || Interlocked.Exchange(ref _dead, 1) != 0)
+        if (!_transport.TryEnd(now))
         {
             return;
         }
@@ -383,27 +332,12 @@ internal sealed class BenchConnection : IDisposable
             _run.Errors.NoteFirst(Describe(payload));
         }
 
-        _socket.Dispose();
-        _signal.Set();
+        _transport.Drop();
     }
 
     private string Describe(ReadOnlySpan<byte> status)
     {
         string reason = Encoding.UTF8.GetString(status[1..]);
         return string.Create(CultureInfo.InvariantCulture, $"connection {_index}: {BenchErrors.StatusName(status[0])} \"{reason}\"");
-    }
-
-    /// <summary>Counts a transport error once per connection and drops the connection; the others go on.</summary>
-    private void Fail(TransportError error, string message)
-    {
-        if (!_run.Counts(Stopwatch.GetTimestamp()) || Interlocked.Exchange(ref _dead, 1) != 0)
-        {
-            return;
-        }
-
-        _run.Errors.Count(error);
-        _run.Errors.NoteFirst(string.Create(CultureInfo.InvariantCulture, $"connection {_index}: {error}: {message}"));
-        _socket.Dispose();
-        _signal.Set();
     }
 }

@@ -16,7 +16,7 @@ internal sealed class RequestSender
     private readonly Stream _stream;
     private readonly InFlightWindow _window;
     private readonly AsyncSignal _wakeup;
-    private readonly RequestBatch _batch;
+    private readonly SendBuffer _sendBuffer;
     private readonly int _index;
     private readonly int _size;
 
@@ -35,7 +35,7 @@ internal sealed class RequestSender
         _wakeup = wakeup;
         _index = index;
         _size = pattern.Size;
-        _batch = new RequestBatch(pattern, window.MaxInFlight, openLoop: run.Schedule is not null);
+        _sendBuffer = new SendBuffer(pattern, window.MaxInFlight, openLoop: run.Schedule is not null);
     }
 
     public long SentInWindow => _sentInWindow;
@@ -77,14 +77,14 @@ internal sealed class RequestSender
                     }
                 }
 
-                int count = (int)Math.Min(Math.Min(want, room), _batch.Capacity);
+                int count = (int)Math.Min(Math.Min(want, room), _sendBuffer.Capacity);
                 if (count <= 0)
                 {
                     await _wakeup.WaitAsync();
                     continue;
                 }
 
-                ReadOnlyMemory<byte> frames = _batch.Stamp(sent, count);
+                ReadOnlyMemory<byte> frames = _sendBuffer.Stamp(sent, count);
                 long sentAt = Stopwatch.GetTimestamp();
                 bool inWindow = _run.InWindow(sentAt);
                 for (long sequence = sent; sequence < sent + count; sequence++)

@@ -4,7 +4,7 @@ namespace KestrelFrames.Bench;
 /// The send loop's buffer: a batch of ready-made request frames, headers (from the shared codec) and pattern
 /// written once. Sending a batch only patches each frame's stamp in place, so nothing is allocated per request.
 /// </summary>
-internal sealed class RequestBatch
+internal sealed class SendBuffer
 {
     private const int MaxBatchBytes = 256 * 1024;
     private const int MaxOpenLoopBatchFrames = 512;
@@ -13,7 +13,7 @@ internal sealed class RequestBatch
     private readonly int _frameLength;
     private readonly byte[] _frames;
 
-    public RequestBatch(EchoPattern pattern, long maxInFlight, bool openLoop)
+    public SendBuffer(EchoPattern pattern, long maxInFlight, bool openLoop)
     {
         _pattern = pattern;
         _frameLength = FrameHeader.Size + pattern.Size;

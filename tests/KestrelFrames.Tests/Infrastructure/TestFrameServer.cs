@@ -1,14 +1,14 @@
 using System.Net;
-using System.Reflection;
 using KestrelFrames.Infrastructure;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 
 namespace KestrelFrames.Tests.Infrastructure;
 
@@ -38,7 +38,7 @@ public sealed class TestFrameServer : IAsyncDisposable
     /// <summary>Starts the server; <paramref name="time"/> replaces the clock that drives the frame timeouts.</summary>
     public static TestFrameServer Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, TimeProvider? time = null)
     {
-        var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
+        var factory = new KestrelFactory().WithWebHostBuilder(builder =>
         {
             builder.UseSetting("Kestrel:Endpoints:Frames:Url", "http://127.0.0.1:0");
             builder.UseSetting("Kestrel:Endpoints:Http:Url", "http://127.0.0.1:0");
@@ -50,11 +50,6 @@ public sealed class TestFrameServer : IAsyncDisposable
 
             builder.ConfigureTestServices(collection =>
             {
-                // The factory's UseKestrel registers Kestrel's memory pool again after every service of the app and
-                // of this callback, where the real host has the one AddFrameServer chose: hand it to the transport.
-                collection.TryAddSingleton<BlockMemoryPoolFactory>();
-                collection.AddOptions<SocketTransportOptions>().PostConfigure<BlockMemoryPoolFactory>((transport, pool) =>
-                    typeof(SocketTransportOptions).GetProperty("MemoryPoolFactory", BindingFlags.NonPublic | BindingFlags.Instance)!.SetValue(transport, pool));
                 services?.Invoke(collection);
                 if (time is not null)
                 {
@@ -84,5 +79,20 @@ public sealed class TestFrameServer : IAsyncDisposable
         Http.Dispose();
         await StopAsync();
         await Leaks.AssertNoneAsync();
+    }
+
+    /// <summary>
+    /// In Kestrel mode the factory calls UseKestrel after the app's services and ConfigureTestServices, and that adds
+    /// Kestrel's own <see cref="IMemoryPoolFactory{T}"/> again, last: the one the socket transport takes. Services added
+    /// in CreateHost come after even that, so the transport gets the pool AddFrameServer chose, as in the real host.
+    /// </summary>
+    private sealed class KestrelFactory : WebApplicationFactory<Program>
+    {
+        protected override IHost CreateHost(IHostBuilder builder)
+        {
+            builder.ConfigureServices(services => services.Replace(
+                ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<BlockMemoryPoolFactory>())));
+            return base.CreateHost(builder);
+        }
     }
 }

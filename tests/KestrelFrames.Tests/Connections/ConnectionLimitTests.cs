@@ -5,7 +5,6 @@ using System.Net;
 using System.Net.Sockets;
 using KestrelFrames.Connections;
 using KestrelFrames.Processing;
-using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -49,9 +48,9 @@ public sealed class ConnectionLimitTests
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
             Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
             string text = await metrics.Content.ReadAsStringAsync();
-            Assert.Equal(10, OperationsEndpointTests.Sample(text, "frames_connections_rejected_total{reason=\"connection_limit\"}"));
-            Assert.Equal(0, OperationsEndpointTests.Sample(text, "frames_connections_rejected_total{reason=\"per_ip_limit\"}"));
-            Assert.Equal(20, OperationsEndpointTests.Sample(text, "frames_active_connections"));
+            Assert.Equal(10, MetricsScrape.Sample(text, "frames_connections_rejected_total{reason=\"connection_limit\"}"));
+            Assert.Equal(0, MetricsScrape.Sample(text, "frames_connections_rejected_total{reason=\"per_ip_limit\"}"));
+            Assert.Equal(20, MetricsScrape.Sample(text, "frames_active_connections"));
         }
 
         DisposeAll(first.Select(c => c.Client));
@@ -74,7 +73,7 @@ public sealed class ConnectionLimitTests
             Assert.Equal(FrameStatus.ConnectionLimit, (await ExchangeAsync(extra, 999)).Status);
             Assert.True(await IsClosedAsync(extra));
             string after = await server.Http.GetStringAsync("/metrics");
-            Assert.Equal(11, OperationsEndpointTests.Sample(after, "frames_connections_rejected_total{reason=\"connection_limit\"}"));
+            Assert.Equal(11, MetricsScrape.Sample(after, "frames_connections_rejected_total{reason=\"connection_limit\"}"));
         }
         finally
         {
@@ -105,8 +104,8 @@ public sealed class ConnectionLimitTests
 
             Assert.Equal(3, limiter.CountFor(IPAddress.Loopback));
             string text = await server.Http.GetStringAsync("/metrics");
-            Assert.Equal(1, OperationsEndpointTests.Sample(text, "frames_connections_rejected_total{reason=\"per_ip_limit\"}"));
-            Assert.Equal(0, OperationsEndpointTests.Sample(text, "frames_connections_rejected_total{reason=\"connection_limit\"}"));
+            Assert.Equal(1, MetricsScrape.Sample(text, "frames_connections_rejected_total{reason=\"per_ip_limit\"}"));
+            Assert.Equal(0, MetricsScrape.Sample(text, "frames_connections_rejected_total{reason=\"connection_limit\"}"));
 
             open[0].Dispose();
             await closures.WaitAsync(2); // The rejected one and the one that left.
@@ -115,7 +114,7 @@ public sealed class ConnectionLimitTests
 
             using FrameTestClient overAgain = await server.ConnectAsync();
             Assert.Equal(FrameStatus.ConnectionLimit, (await ExchangeAsync(overAgain, 5)).Status);
-            Assert.Equal(2, OperationsEndpointTests.Sample(
+            Assert.Equal(2, MetricsScrape.Sample(
                 await server.Http.GetStringAsync("/metrics"), "frames_connections_rejected_total{reason=\"per_ip_limit\"}"));
         }
         finally
@@ -151,12 +150,12 @@ public sealed class ConnectionLimitTests
         await closures.WaitAsync(3);
         string text = await server.Http.GetStringAsync("/metrics");
 
-        Assert.Equal(2, OperationsEndpointTests.Sample(text, "frames_connections_probe_total"));
-        Assert.Equal(3, OperationsEndpointTests.Sample(text, "frames_connections_total"));
-        Assert.Equal(0, OperationsEndpointTests.Sample(text, "frames_active_connections"));
+        Assert.Equal(2, MetricsScrape.Sample(text, "frames_connections_probe_total"));
+        Assert.Equal(3, MetricsScrape.Sample(text, "frames_connections_total"));
+        Assert.Equal(0, MetricsScrape.Sample(text, "frames_active_connections"));
         foreach (string reason in new[] { "frame_too_large", "protocol_error", "frame_timeout", "idle_timeout", "write_timeout" })
         {
-            Assert.Equal(0, OperationsEndpointTests.Sample(text, $"frames_protocol_errors_total{{reason=\"{reason}\"}}"));
+            Assert.Equal(0, MetricsScrape.Sample(text, $"frames_protocol_errors_total{{reason=\"{reason}\"}}"));
         }
     }
 
@@ -285,7 +284,7 @@ public sealed class ConnectionLimitTests
         }));
 
         string text = await server.Http.GetStringAsync("/metrics");
-        Assert.Equal(FaultLimit * 5, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"handler_error\"}"));
+        Assert.Equal(FaultLimit * 5, MetricsScrape.Sample(text, "frames_requests_total{outcome=\"handler_error\"}"));
         await AssertNothingLeakedAsync(server, closures, FaultLimit);
     }
 
@@ -296,7 +295,7 @@ public sealed class ConnectionLimitTests
     private static async Task AssertNothingLeakedAsync(TestFrameServer server, ConnectionClosures closures, int closed)
     {
         await closures.WaitAsync(closed);
-        Assert.Equal(0, OperationsEndpointTests.Sample(await server.Http.GetStringAsync("/metrics"), "frames_active_connections"));
+        Assert.Equal(0, MetricsScrape.Sample(await server.Http.GetStringAsync("/metrics"), "frames_active_connections"));
         Assert.Equal(0, server.Services.GetRequiredService<ConnectionLimiter>().Total);
         Assert.Equal(0, server.Services.GetRequiredService<BufferBudget>().Used);
 

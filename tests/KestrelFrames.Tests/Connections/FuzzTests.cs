@@ -3,7 +3,6 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using KestrelFrames.Protocol;
-using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
 
 namespace KestrelFrames.Tests.Connections;
@@ -106,13 +105,13 @@ public sealed class FuzzTests
             && all.Any(f => !f.IsStatus) && inputs.Any(b => b.Length == 0), "the seed no longer covers every outcome");
         string text = await server.Http.GetStringAsync("/metrics");
         Assert.Equal(all.Count(f => f.IsStatus && f.Status == FrameStatus.ProtocolError),
-            OperationsEndpointTests.Sample(text, "frames_protocol_errors_total{reason=\"protocol_error\"}"));
+            MetricsScrape.Sample(text, "frames_protocol_errors_total{reason=\"protocol_error\"}"));
         Assert.Equal(all.Count(f => f.IsStatus && f.Status == FrameStatus.FrameTooLarge),
-            OperationsEndpointTests.Sample(text, "frames_protocol_errors_total{reason=\"frame_too_large\"}"));
+            MetricsScrape.Sample(text, "frames_protocol_errors_total{reason=\"frame_too_large\"}"));
         Assert.Equal(all.Count(f => !f.IsStatus && f.Payload.Length > 0),
-            OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
-        Assert.Equal(inputs.Count(b => b.Length == 0), OperationsEndpointTests.Sample(text, "frames_connections_probe_total"));
-        Assert.Equal(0, OperationsEndpointTests.Sample(text, "frames_active_connections"));
+            MetricsScrape.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
+        Assert.Equal(inputs.Count(b => b.Length == 0), MetricsScrape.Sample(text, "frames_connections_probe_total"));
+        Assert.Equal(0, MetricsScrape.Sample(text, "frames_active_connections"));
 
         using (HttpResponseMessage ready = await server.Http.GetAsync("/health/ready"))
         {

@@ -1,9 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
-using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
-using KestrelFrames.Tests.Observability;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KestrelFrames.Tests.Connections;
@@ -145,7 +143,7 @@ public sealed class GracefulCloseTests
         }
 
         await socket.SendAsync(Header(FrameHeader.StatusFlag | 1));
-        await MetricsTests.ScrapeUntilAsync(server, t => OperationsEndpointTests.Sample(t, HostileClient.ProtocolErrorSeries("protocol_error")) == 1);
+        await MetricsScrape.ScrapeUntilAsync(server, t => MetricsScrape.Sample(t, HostileClient.ProtocolErrorSeries("protocol_error")) == 1);
 
         // The linger starts once the answers are in the transport; paced by the server, not the wall clock.
         for (int i = 0; i < 10 && closures.Count == 0; i++)

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using KestrelFrames.Connections;
 using KestrelFrames.Processing;
-using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -69,9 +68,9 @@ public sealed class HostileClientTests
         await closures.WaitAsync(1);
 
         string metrics = await server.Http.GetStringAsync("/metrics");
-        Assert.Equal(0, OperationsEndpointTests.Sample(metrics, "frames_active_connections"));
+        Assert.Equal(0, MetricsScrape.Sample(metrics, "frames_active_connections"));
         Assert.All(HostileClient.ProtocolErrorReasons, reason =>
-            Assert.Equal(0, OperationsEndpointTests.Sample(metrics, HostileClient.ProtocolErrorSeries(reason))));
+            Assert.Equal(0, MetricsScrape.Sample(metrics, HostileClient.ProtocolErrorSeries(reason))));
         await HostileClient.AssertServerStillServesAsync(server);
     }
 
@@ -215,7 +214,7 @@ internal static class HostileClient
     public static string ProtocolErrorSeries(string reason) => $"frames_protocol_errors_total{{reason=\"{reason}\"}}";
 
     public static async Task<double> ProtocolErrorsAsync(TestFrameServer server, string reason) =>
-        OperationsEndpointTests.Sample(await server.Http.GetStringAsync("/metrics"), ProtocolErrorSeries(reason));
+        MetricsScrape.Sample(await server.Http.GetStringAsync("/metrics"), ProtocolErrorSeries(reason));
 
     /// <summary>
     /// A heartbeat answered on <paramref name="connection"/>. On a second connection it paces a test by the server's
@@ -248,7 +247,7 @@ internal static class HostileClient
     public static async Task AssertConnectionReleasedAsync(TestFrameServer server)
     {
         string metrics = await server.Http.GetStringAsync("/metrics");
-        Assert.Equal(0, OperationsEndpointTests.Sample(metrics, "frames_active_connections"));
+        Assert.Equal(0, MetricsScrape.Sample(metrics, "frames_active_connections"));
         Assert.Equal(0, server.Services.GetRequiredService<BufferBudget>().Used);
     }
 }

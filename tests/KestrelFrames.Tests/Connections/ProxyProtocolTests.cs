@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using KestrelFrames.Connections;
 using KestrelFrames.Protocol;
-using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
 using KestrelFrames.Tests.Protocol;
 using Microsoft.Extensions.DependencyInjection;
@@ -105,7 +104,7 @@ public sealed class ProxyProtocolTests
         }
 
         string metrics = await server.Http.GetStringAsync("/metrics");
-        Assert.Equal(1, OperationsEndpointTests.Sample(metrics, "frames_connections_rejected_total{reason=\"per_ip_limit\"}"));
+        Assert.Equal(1, MetricsScrape.Sample(metrics, "frames_connections_rejected_total{reason=\"per_ip_limit\"}"));
 
         // The balancer's own address holds no slot: a direct client is served.
         await AssertServesAsync(server, header: false);
@@ -327,7 +326,7 @@ public sealed class ProxyProtocolTests
     {
         string metrics = await server.Http.GetStringAsync("/metrics");
         Assert.All(s_reasons, r =>
-            Assert.Equal((r, r == reason ? 1.0 : 0.0), (r, OperationsEndpointTests.Sample(metrics, $"frames_proxy_protocol_rejected_total{{reason=\"{r}\"}}"))));
+            Assert.Equal((r, r == reason ? 1.0 : 0.0), (r, MetricsScrape.Sample(metrics, $"frames_proxy_protocol_rejected_total{{reason=\"{r}\"}}"))));
     }
 
     /// <summary>An echo handler that records the RemoteEndPoint each request saw, by its payload.</summary>

@@ -1,5 +1,5 @@
 using KestrelFrames.Tests.Infrastructure;
-using static KestrelFrames.Tests.Hosting.OperationsEndpointTests;
+using static KestrelFrames.Tests.Infrastructure.MetricsScrape;
 
 namespace KestrelFrames.Tests.Connections;
 

@@ -33,13 +33,6 @@ public sealed class OperationsEndpointTests
         client.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
         Assert.True(await client.IsClosedByServerAsync());
 
-        Assert.Equal(0, Sample(await server.Http.GetStringAsync("/metrics"), "frames_active_connections"));
-    }
-
-    internal static double Sample(string exposition, string series)
-    {
-        string? line = exposition.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        Assert.True(line is not null, $"{series} not found in /metrics");
-        return double.Parse(line![(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(0, MetricsScrape.Sample(await server.Http.GetStringAsync("/metrics"), "frames_active_connections"));
     }
 }

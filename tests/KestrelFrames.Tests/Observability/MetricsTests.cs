@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
-using static KestrelFrames.Tests.Hosting.OperationsEndpointTests;
+using static KestrelFrames.Tests.Infrastructure.MetricsScrape;
 
 namespace KestrelFrames.Tests.Observability;
 
@@ -137,19 +137,5 @@ public sealed class MetricsTests
 
         requests.RecordObservableInstruments();
         Assert.Contains(requests.GetMeasurementSnapshot(), m => m.Value == 7 && Equals(m.Tags["outcome"], "ok"));
-    }
-
-    internal static async Task<string> ScrapeUntilAsync(TestFrameServer server, Func<string, bool> condition)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            string text = await server.Http.GetStringAsync("/metrics");
-            if (condition(text) || attempt == 500)
-            {
-                return text;
-            }
-
-            await Task.Delay(10);
-        }
     }
 }

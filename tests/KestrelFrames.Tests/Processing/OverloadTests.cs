@@ -3,9 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using KestrelFrames.Processing;
 using KestrelFrames.Tests.Connections;
-using KestrelFrames.Tests.Hosting;
 using KestrelFrames.Tests.Infrastructure;
-using KestrelFrames.Tests.Observability;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KestrelFrames.Tests.Processing;
@@ -34,7 +32,7 @@ public sealed class OverloadTests
         await running.SendRawAsync(EncodeBurst(1));
         await gated.FirstCall;
         await queued.SendRawAsync(EncodeBurst(1));
-        await MetricsTests.ScrapeUntilAsync(server, text => OperationsEndpointTests.Sample(text, "frames_worker_queue_length") == 1);
+        await MetricsScrape.ScrapeUntilAsync(server, text => MetricsScrape.Sample(text, "frames_worker_queue_length") == 1);
 
         // A burst beyond the ring (32) arrives as several batches; each finds the queue full. The gate is still
         // closed, so these answers cannot have waited for the pool.
@@ -55,8 +53,8 @@ public sealed class OverloadTests
         Assert.True(await shed.IsClosedByServerAsync());
         Assert.Equal(2, gated.Seen.Count());
         string text = await server.Http.GetStringAsync("/metrics");
-        Assert.Equal(Burst, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"busy\"}"));
-        Assert.Equal(2, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
+        Assert.Equal(Burst, MetricsScrape.Sample(text, "frames_requests_total{outcome=\"busy\"}"));
+        Assert.Equal(2, MetricsScrape.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
     }
 
     [Fact]
@@ -81,8 +79,8 @@ public sealed class OverloadTests
 
         Assert.Equal(Enumerable.Range(0, Burst), gated.Seen.Order());
         string text = await server.Http.GetStringAsync("/metrics");
-        Assert.Equal(0, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"busy\"}"));
-        Assert.Equal(Burst, OperationsEndpointTests.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
+        Assert.Equal(0, MetricsScrape.Sample(text, "frames_requests_total{outcome=\"busy\"}"));
+        Assert.Equal(Burst, MetricsScrape.Sample(text, "frames_requests_total{outcome=\"ok\"}"));
     }
 
     [Fact]
@@ -264,7 +262,7 @@ public sealed class OverloadTests
 
         await probing;
         Assert.True(Volatile.Read(ref probes) >= 5);
-        Assert.Equal(connections * requests, OperationsEndpointTests.Sample(
+        Assert.Equal(connections * requests, MetricsScrape.Sample(
             await server.Http.GetStringAsync("/metrics"), "frames_requests_total{outcome=\"ok\"}"));
     }
 

@@ -38,7 +38,7 @@ public sealed class ConnectionLimitTests
         Assert.All(rejected, c => Assert.Equal(FrameStatus.ConnectionLimit, c.Answer.Status));
         foreach (var (client, _) in rejected)
         {
-            Assert.True(await IsClosedAsync(client));
+            Assert.True(await FrameTestClients.IsClosedAsync(client));
         }
 
         // The HTTP endpoint is not counted against the frame limit.
@@ -53,7 +53,7 @@ public sealed class ConnectionLimitTests
             Assert.Equal(20, MetricsScrape.Sample(text, "frames_active_connections"));
         }
 
-        DisposeAll(first.Select(c => c.Client));
+        FrameTestClients.DisposeAll(first.Select(c => c.Client));
         await closures.WaitAsync(30);
         Assert.Equal(0, server.Services.GetRequiredService<ConnectionLimiter>().Total);
 
@@ -71,13 +71,13 @@ public sealed class ConnectionLimitTests
 
             using FrameTestClient extra = await server.ConnectAsync();
             Assert.Equal(FrameStatus.ConnectionLimit, (await ExchangeAsync(extra, 999)).Status);
-            Assert.True(await IsClosedAsync(extra));
+            Assert.True(await FrameTestClients.IsClosedAsync(extra));
             string after = await server.Http.GetStringAsync("/metrics");
             Assert.Equal(11, MetricsScrape.Sample(after, "frames_connections_rejected_total{reason=\"connection_limit\"}"));
         }
         finally
         {
-            DisposeAll(again);
+            FrameTestClients.DisposeAll(again);
         }
     }
 
@@ -99,7 +99,7 @@ public sealed class ConnectionLimitTests
             using (FrameTestClient fourth = await server.ConnectAsync())
             {
                 Assert.Equal(FrameStatus.ConnectionLimit, (await ExchangeAsync(fourth, 3)).Status);
-                Assert.True(await IsClosedAsync(fourth));
+                Assert.True(await FrameTestClients.IsClosedAsync(fourth));
             }
 
             Assert.Equal(3, limiter.CountFor(IPAddress.Loopback));
@@ -119,7 +119,7 @@ public sealed class ConnectionLimitTests
         }
         finally
         {
-            DisposeAll(open);
+            FrameTestClients.DisposeAll(open);
         }
     }
 
@@ -220,7 +220,7 @@ public sealed class ConnectionLimitTests
         finally
         {
             gate.TrySetResult();
-            DisposeAll(clients);
+            FrameTestClients.DisposeAll(clients);
         }
     }
 
@@ -229,30 +229,6 @@ public sealed class ConnectionLimitTests
     {
         await client.SendFrameAsync(Payload(tag));
         return await client.ReadRequiredFrameAsync();
-    }
-
-    /// <summary>
-    /// True once the server has closed the connection. A server that closes with bytes of ours unread sends a reset
-    /// instead of a FIN; Linux still delivers everything sent before it, so the reset only ever replaces the end.
-    /// </summary>
-    internal static async Task<bool> IsClosedAsync(FrameTestClient client)
-    {
-        try
-        {
-            return await client.IsClosedByServerAsync();
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
-        {
-            return true;
-        }
-    }
-
-    internal static void DisposeAll(IEnumerable<FrameTestClient> clients)
-    {
-        foreach (FrameTestClient client in clients)
-        {
-            client.Dispose();
-        }
     }
 
     private static byte[] Payload(int tag)
@@ -319,7 +295,7 @@ public sealed class ConnectionLimitTests
         }
         finally
         {
-            DisposeAll(clients);
+            FrameTestClients.DisposeAll(clients);
         }
     }
 

@@ -187,7 +187,7 @@ public sealed class FuzzTests
             }
             catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
             {
-                // A close with our bytes unread is a reset; whatever came before it has been read (see ConnectionLimitTests.IsClosedAsync).
+                // A close with our bytes unread is a reset; whatever came before it has been read (see FrameTestClients.IsClosedAsync).
                 return frames;
             }
 

@@ -100,7 +100,7 @@ public sealed class ProxyProtocolTests
         {
             await third.SendRawAsync(ProxyHeaders.V2Proxy(new IPEndPoint(s_client.Address, 6666), s_balancer));
             Assert.Equal(FrameStatus.ConnectionLimit, (await third.ReadRequiredFrameAsync()).Status);
-            Assert.True(await ConnectionLimitTests.IsClosedAsync(third));
+            Assert.True(await FrameTestClients.IsClosedAsync(third));
         }
 
         string metrics = await server.Http.GetStringAsync("/metrics");
@@ -133,7 +133,7 @@ public sealed class ProxyProtocolTests
         using (var spoofer = await server.ConnectAsync())
         {
             await spoofer.SendRawAsync([.. Header(version, s_client, s_balancer), .. FrameTestClient.Encode("spoofed"u8)]);
-            Assert.True(await ConnectionLimitTests.IsClosedAsync(spoofer));
+            Assert.True(await FrameTestClients.IsClosedAsync(spoofer));
         }
 
         await closures.WaitAsync(1);
@@ -150,7 +150,7 @@ public sealed class ProxyProtocolTests
 
         using (var connection = await server.ConnectAsync())
         {
-            Assert.True(await ConnectionLimitTests.IsClosedAsync(connection));
+            Assert.True(await FrameTestClients.IsClosedAsync(connection));
         }
 
         await closures.WaitAsync(1);
@@ -166,7 +166,7 @@ public sealed class ProxyProtocolTests
         using (var connection = await server.ConnectAsync())
         {
             await connection.SendFrameAsync("no header"u8);
-            Assert.True(await ConnectionLimitTests.IsClosedAsync(connection));
+            Assert.True(await FrameTestClients.IsClosedAsync(connection));
         }
 
         await closures.WaitAsync(1);
@@ -185,7 +185,7 @@ public sealed class ProxyProtocolTests
         using (var connection = await server.ConnectAsync())
         {
             await connection.SendRawAsync([.. s_malformed[name], .. FrameTestClient.Encode("after"u8)]);
-            Assert.True(await ConnectionLimitTests.IsClosedAsync(connection));
+            Assert.True(await FrameTestClients.IsClosedAsync(connection));
         }
 
         await closures.WaitAsync(1);
@@ -204,7 +204,7 @@ public sealed class ProxyProtocolTests
         {
             await connection.SendRawAsync(ProxyHeaders.V2Proxy(s_client, s_balancer)[..20]);
             connection.Socket.Shutdown(SocketShutdown.Send);
-            Assert.True(await ConnectionLimitTests.IsClosedAsync(connection));
+            Assert.True(await FrameTestClients.IsClosedAsync(connection));
         }
 
         await closures.WaitAsync(1);
@@ -307,7 +307,7 @@ public sealed class ProxyProtocolTests
         await connection.SendRawAsync(ProxyHeaders.V1(s_client, s_balancer));
 
         Assert.Equal(FrameStatus.FrameTooLarge, (await connection.ReadRequiredFrameAsync()).Status);
-        Assert.True(await ConnectionLimitTests.IsClosedAsync(connection));
+        Assert.True(await FrameTestClients.IsClosedAsync(connection));
     }
 
     private static Dictionary<string, string?> Settings(string mode, string trusted = "127.0.0.1") => new()

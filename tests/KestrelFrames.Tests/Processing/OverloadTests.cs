@@ -192,7 +192,7 @@ public sealed class OverloadTests
         finally
         {
             gate.TrySetResult();
-            ConnectionLimitTests.DisposeAll(clients);
+            FrameTestClients.DisposeAll(clients);
         }
 
         long peak = Interlocked.Read(ref maxUsed);

@@ -21,7 +21,7 @@ public sealed class FrameServerEchoTests : IAsyncLifetime
     [InlineData(1024 * 1024)]
     public async Task A_request_is_echoed_byte_for_byte(int size)
     {
-        byte[] payload = RandomPayload(size, seed: size);
+        byte[] payload = TestPayloads.Random(size, seed: size);
         using var client = await _server.ConnectAsync();
 
         await client.SendFrameAsync(payload);
@@ -125,12 +125,5 @@ public sealed class FrameServerEchoTests : IAsyncLifetime
 
         Assert.Equal(FrameStatus.FrameTooLarge, (await client.ReadRequiredFrameAsync()).Status);
         Assert.True(await client.IsClosedByServerAsync());
-    }
-
-    internal static byte[] RandomPayload(int size, int seed)
-    {
-        var payload = new byte[size];
-        new Random(seed).NextBytes(payload);
-        return payload;
     }
 }

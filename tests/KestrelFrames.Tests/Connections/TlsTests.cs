@@ -13,7 +13,7 @@ public sealed class TlsTests : IDisposable
         await using var server = TestFrameServer.Start(_certificate.FramesTlsSettings());
         using var client = await FrameTestClient.ConnectTlsAsync(server.FramesEndPoint, _certificate.Certificate);
 
-        byte[] payload = FrameServerEchoTests.RandomPayload(100_000, seed: 7);
+        byte[] payload = TestPayloads.Random(100_000, seed: 7);
         await client.SendRawAsync([.. FrameTestClient.Encode(payload), .. FrameTestClient.Encode([]), .. FrameTestClient.Encode("x"u8)]);
 
         Assert.Equal(payload, (await client.ReadRequiredFrameAsync()).Payload);

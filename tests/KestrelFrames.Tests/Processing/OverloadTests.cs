@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using KestrelFrames.Processing;
-using KestrelFrames.Tests.Connections;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -157,7 +156,7 @@ public sealed class OverloadTests
 
         byte[][][] payloads = [.. Enumerable.Range(0, connections).Select(c => Enumerable.Range(0, perConnection).Select(i =>
         {
-            byte[] payload = FrameServerEchoTests.RandomPayload(size, (c * perConnection) + i);
+            byte[] payload = TestPayloads.Random(size, (c * perConnection) + i);
             BinaryPrimitives.WriteInt32BigEndian(payload, (c * perConnection) + i);
             return payload;
         }).ToArray())];

@@ -9,6 +9,35 @@ namespace KestrelFrames.Tests.Client;
 /// <summary>Small helpers shared by the client tests.</summary>
 public static class ClientTestKit
 {
+    /// <summary>
+    /// Shed mode with one worker, a queue of one, and a byte budget of exactly one 16-byte request: while that request
+    /// is held in the handler, any other request is refused at once, whichever connection it comes on.
+    /// </summary>
+    public static readonly Dictionary<string, string?> ShedSettings = new()
+    {
+        ["Frames:OverloadMode"] = "Shed",
+        ["Frames:Workers"] = "1",
+        ["Frames:QueueCapacity"] = "1",
+        ["Frames:MaxFrameSize"] = "16",
+        ["Frames:MaxBufferedBytes"] = "16",
+    };
+
+    /// <summary>A request of 16 bytes, all of <see cref="ShedSettings"/>' budget, that a handler gated on its text can hold.</summary>
+    public static readonly byte[] Hold = "hold-the-budget!"u8.ToArray();
+
+    /// <summary>
+    /// One worker and a queue of one, in Backpressure mode: while the first request is held in the handler the server
+    /// takes in two more and reads nothing else, so a drain leaves the rest unprocessed.
+    /// </summary>
+    public static readonly Dictionary<string, string?> NarrowSettings = new()
+    {
+        ["Frames:Workers"] = "1",
+        ["Frames:QueueCapacity"] = "1",
+
+        // The ring, not the queue, is what keeps the later requests unread: a read's requests enter the queue as one item.
+        ["Frames:MaxInFlightPerConnection"] = "2",
+    };
+
     /// <summary>A request payload that names itself, so an answer shows which request it belongs to.</summary>
     public static byte[] Tag(int index) => Encoding.UTF8.GetBytes(TagText(index));
 

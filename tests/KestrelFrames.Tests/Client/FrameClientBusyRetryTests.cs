@@ -106,9 +106,9 @@ public sealed class FrameClientBusyRetryTests
         public static async Task<BudgetHeld> StartAsync()
         {
             var full = new BudgetHeld();
-            full.Server = TestFrameServer.Start(FrameClientStatusTests.ShedSettings, full.Handler.Services);
+            full.Server = TestFrameServer.Start(ShedSettings, full.Handler.Services);
             full._holder = await ConnectAsync(full.Server);
-            full.Held = full._holder.SendAsync(FrameClientStatusTests.Hold).AsTask();
+            full.Held = full._holder.SendAsync(Hold).AsTask();
             await full.Handler.Entered("hold-the-budget!");
             return full;
         }

@@ -29,7 +29,7 @@ public sealed class FrameClientReconnectTests
         int port = FreePort();
         var first = new RecordingHandler(gated: _ => true);
         var second = new RecordingHandler();
-        var serverA = TestFrameServer.Start(OnPort(port, FrameClientShutdownTests.NarrowSettings), first.Services);
+        var serverA = TestFrameServer.Start(OnPort(port, NarrowSettings), first.Services);
         TestFrameServer? serverB = null;
         try
         {

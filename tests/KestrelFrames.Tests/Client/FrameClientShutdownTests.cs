@@ -6,19 +6,6 @@ namespace KestrelFrames.Tests.Client;
 
 public sealed class FrameClientShutdownTests
 {
-    /// <summary>
-    /// One worker and a queue of one, in Backpressure mode: while the first request is held in the handler the server
-    /// takes in two more and reads nothing else, so a drain leaves the rest unprocessed.
-    /// </summary>
-    public static readonly Dictionary<string, string?> NarrowSettings = new()
-    {
-        ["Frames:Workers"] = "1",
-        ["Frames:QueueCapacity"] = "1",
-
-        // The ring, not the queue, is what keeps the later requests unread: a read's requests enter the queue as one item.
-        ["Frames:MaxInFlightPerConnection"] = "2",
-    };
-
     [Fact]
     public async Task Requests_unanswered_when_the_server_shuts_down_fail_with_shutting_down_and_were_never_processed()
     {

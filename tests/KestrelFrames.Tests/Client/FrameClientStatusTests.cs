@@ -7,21 +7,6 @@ namespace KestrelFrames.Tests.Client;
 
 public sealed class FrameClientStatusTests
 {
-    /// <summary>
-    /// Shed mode with one worker, a queue of one, and a byte budget of exactly one 16-byte request: while that request
-    /// is held in the handler, any other request is refused at once, whichever connection it comes on.
-    /// </summary>
-    public static readonly Dictionary<string, string?> ShedSettings = new()
-    {
-        ["Frames:OverloadMode"] = "Shed",
-        ["Frames:Workers"] = "1",
-        ["Frames:QueueCapacity"] = "1",
-        ["Frames:MaxFrameSize"] = "16",
-        ["Frames:MaxBufferedBytes"] = "16",
-    };
-
-    public static readonly byte[] Hold = "hold-the-budget!"u8.ToArray();
-
     [Fact]
     public async Task A_request_refused_by_an_overloaded_server_is_a_busy_result_and_the_connection_stays_open()
     {

@@ -1,10 +1,7 @@
 using System.Buffers.Binary;
-using System.Net;
 using System.Net.Sockets;
 using KestrelFrames.Connections;
-using KestrelFrames.Processing;
 using KestrelFrames.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KestrelFrames.Tests.Connections;
@@ -193,101 +190,5 @@ public sealed class HostileClientTests
     {
         client.Socket.LingerState = new LingerOption(true, 0);
         client.Socket.Close();
-    }
-}
-
-/// <summary>
-/// Tests that measure the whole process (allocated bytes, heap size, unobserved task exceptions) run alone, so that
-/// other test classes running in parallel cannot add to what they measure.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class ProcessWideMeasurements
-{
-    public const string Name = "Process-wide measurements";
-}
-
-/// <summary>What every hostile-client test checks afterwards.</summary>
-internal static class HostileClient
-{
-    public static readonly string[] ProtocolErrorReasons = ["frame_too_large", "protocol_error", "frame_timeout", "idle_timeout", "write_timeout"];
-
-    public static string ProtocolErrorSeries(string reason) => $"frames_protocol_errors_total{{reason=\"{reason}\"}}";
-
-    public static async Task<double> ProtocolErrorsAsync(TestFrameServer server, string reason) =>
-        MetricsScrape.Sample(await server.Http.GetStringAsync("/metrics"), ProtocolErrorSeries(reason));
-
-    /// <summary>
-    /// A heartbeat answered on <paramref name="connection"/>. On a second connection it paces a test by the server's
-    /// own progress instead of the wall clock: the server has most likely run since the bytes sent before it.
-    /// </summary>
-    public static async Task RoundTripAsync(FrameTestClient connection)
-    {
-        await connection.SendFrameAsync([]);
-        Frame answer = await connection.ReadRequiredFrameAsync();
-        Assert.False(answer.IsStatus, answer.ToString());
-    }
-
-    /// <summary>A well-behaved client on another connection still gets its echo, and the server still reports ready.</summary>
-    public static async Task AssertServerStillServesAsync(TestFrameServer server)
-    {
-        using (var client = await server.ConnectAsync())
-        {
-            byte[] payload = "well-behaved"u8.ToArray();
-            await client.SendFrameAsync(payload);
-            Frame answer = await client.ReadRequiredFrameAsync();
-            Assert.False(answer.IsStatus, answer.ToString());
-            Assert.Equal(payload, answer.Payload);
-        }
-
-        using HttpResponseMessage ready = await server.Http.GetAsync("/health/ready");
-        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-    }
-
-    /// <summary>After the connection closed: no connection counted open, and no request bytes still held.</summary>
-    public static async Task AssertConnectionReleasedAsync(TestFrameServer server)
-    {
-        string metrics = await server.Http.GetStringAsync("/metrics");
-        Assert.Equal(0, MetricsScrape.Sample(metrics, "frames_active_connections"));
-        Assert.Equal(0, server.Services.GetRequiredService<BufferBudget>().Used);
-    }
-}
-
-/// <summary>Records <see cref="TaskScheduler.UnobservedTaskException"/> from creation to disposal.</summary>
-internal sealed class UnobservedTaskExceptions : IDisposable
-{
-    private readonly List<Exception> _seen = [];
-
-    public UnobservedTaskExceptions()
-    {
-        // Faulted tasks left over from earlier tests are finalized now, before listening.
-        CollectAll();
-        TaskScheduler.UnobservedTaskException += OnUnobserved;
-    }
-
-    /// <summary>Finalizes every unreachable task, which is when an unobserved exception is reported.</summary>
-    public void AssertNone()
-    {
-        CollectAll();
-        lock (_seen)
-        {
-            Assert.True(_seen.Count == 0, "Unobserved task exceptions:\n" + string.Join("\n", _seen));
-        }
-    }
-
-    public void Dispose() => TaskScheduler.UnobservedTaskException -= OnUnobserved;
-
-    private static void CollectAll()
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
-    }
-
-    private void OnUnobserved(object? sender, UnobservedTaskExceptionEventArgs e)
-    {
-        lock (_seen)
-        {
-            _seen.Add(e.Exception);
-        }
     }
 }

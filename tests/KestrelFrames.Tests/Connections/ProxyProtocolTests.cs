@@ -5,7 +5,6 @@ using System.Text;
 using KestrelFrames.Connections;
 using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
-using KestrelFrames.Tests.Protocol;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,6 +1,5 @@
 using KestrelFrames.Client;
 using KestrelFrames.Tests.Infrastructure;
-using KestrelFrames.Tests.Performance;
 using Xunit.Abstractions;
 using static KestrelFrames.Tests.Client.ClientTestKit;
 

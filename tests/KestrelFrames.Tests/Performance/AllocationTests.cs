@@ -61,10 +61,3 @@ public sealed class AllocationTests(ITestOutputHelper output)
         }
     }
 }
-
-/// <summary>Allocation counts are process-wide: nothing else may run meanwhile.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SerialAllocation
-{
-    public const string Name = "Allocation";
-}

@@ -229,7 +229,7 @@ public sealed class BenchRunnerTests
         await Assert.ThrowsAsync<ArgumentException>(() => BenchRunner.RunAsync(new BenchOptions { Rate = -1 }));
     }
 
-    internal static BenchOptions Options(TestFrameServer server, int connections, int depth, int size) => new()
+    private static BenchOptions Options(TestFrameServer server, int connections, int depth, int size) => new()
     {
         Host = server.FramesEndPoint.Address.ToString(),
         Port = server.FramesEndPoint.Port,

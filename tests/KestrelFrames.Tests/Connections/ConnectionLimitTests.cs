@@ -225,7 +225,7 @@ public sealed class ConnectionLimitTests
     }
 
     /// <summary>Sends a tagged request and returns the first answer: its echo, or a status.</summary>
-    internal static async Task<Frame> ExchangeAsync(FrameTestClient client, int tag)
+    private static async Task<Frame> ExchangeAsync(FrameTestClient client, int tag)
     {
         await client.SendFrameAsync(Payload(tag));
         return await client.ReadRequiredFrameAsync();

@@ -45,7 +45,7 @@ public sealed class AsyncSignalTests
     {
         var signal = new AsyncSignal();
         signal.Set();
-        await signal.WaitAsync();
+        await signal.WaitAsync().AsTask().WaitAsync(s_hangGuard);
 
         Assert.False(signal.WaitAsync().AsTask().IsCompleted);
     }

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using KestrelFrames.Connections;
-using KestrelFrames.Hosting;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

@@ -1,7 +1,6 @@
 using KestrelFrames.Connections;
-using KestrelFrames.Observability;
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Processing;
-using KestrelFrames.Protocol;
 using KestrelFrames.Tests.Infrastructure;
 
 namespace KestrelFrames.Tests.Connections;

@@ -1,8 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using KestrelFrames.Connections;
-using KestrelFrames.Hosting;
-using KestrelFrames.Observability;
+using KestrelFrames.Infrastructure;
 using KestrelFrames.Processing;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Configuration;

@@ -1,6 +1,6 @@
 extern alias server;
-
-using AsyncSignal = server::KestrelFrames.Processing.AsyncSignal;
+using KestrelFrames.Infrastructure;
+using AsyncSignal = server::KestrelFrames.Infrastructure.AsyncSignal;
 
 namespace KestrelFrames.Tests.Processing;
 

@@ -1,4 +1,3 @@
-using KestrelFrames.Hosting;
 using KestrelFrames.Processing;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 
 namespace KestrelFrames.Bench;
 

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 
 namespace KestrelFrames.Bench;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Security;
 using System.Net.Sockets;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 
 namespace KestrelFrames.Bench;
 

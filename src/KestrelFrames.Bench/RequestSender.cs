@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 
 namespace KestrelFrames.Bench;
 

@@ -15,11 +15,11 @@ public sealed partial class LayeringTests
     {
         ["(root)"] = [],
         ["Protocol"] = [],
-        ["Infrastructure"] = [],
+        ["Primitives"] = [],
         ["Observability"] = ["Protocol"],
-        ["Processing"] = ["Protocol", "Infrastructure", "Observability"],
-        ["Connections"] = ["Protocol", "Infrastructure", "Observability", "Processing"],
-        ["Hosting"] = ["Protocol", "Infrastructure", "Observability", "Processing", "Connections"],
+        ["Processing"] = ["Protocol", "Primitives", "Observability"],
+        ["Connections"] = ["Protocol", "Primitives", "Observability", "Processing"],
+        ["Hosting"] = ["Protocol", "Primitives", "Observability", "Processing", "Connections"],
     };
 
     public static TheoryData<string> Folders => new(s_allowed.Keys);

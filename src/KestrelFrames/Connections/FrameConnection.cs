@@ -1,5 +1,5 @@
 using System.Net;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
 using KestrelFrames.Protocol;
 using Microsoft.AspNetCore.Connections;

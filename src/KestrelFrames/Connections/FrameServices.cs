@@ -1,5 +1,5 @@
-using KestrelFrames.Infrastructure;
 using KestrelFrames.Observability;
+using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 
 
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
 
 namespace KestrelFrames.Connections;

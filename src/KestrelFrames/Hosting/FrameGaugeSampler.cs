@@ -1,8 +1,8 @@
 
 
 using KestrelFrames.Connections;
-using KestrelFrames.Infrastructure;
 using KestrelFrames.Observability;
+using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
 
 namespace KestrelFrames.Hosting;

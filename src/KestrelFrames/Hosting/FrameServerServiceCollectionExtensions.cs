@@ -1,7 +1,7 @@
 using KestrelFrames.Connections;
 using KestrelFrames.Hosting;
-using KestrelFrames.Infrastructure;
 using KestrelFrames.Observability;
+using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

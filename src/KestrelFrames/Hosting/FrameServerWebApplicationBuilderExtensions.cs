@@ -1,6 +1,6 @@
 using KestrelFrames.Connections;
 using KestrelFrames.Hosting;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;

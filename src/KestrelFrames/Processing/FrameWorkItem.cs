@@ -3,8 +3,8 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Tasks.Sources;
-using KestrelFrames.Infrastructure;
 using KestrelFrames.Observability;
+using KestrelFrames.Primitives;
 using KestrelFrames.Protocol;
 
 namespace KestrelFrames.Processing;

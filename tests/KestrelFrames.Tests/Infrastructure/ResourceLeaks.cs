@@ -1,5 +1,5 @@
 using KestrelFrames.Connections;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using KestrelFrames.Connections;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Configuration;

@@ -1,5 +1,5 @@
 using System.Net;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

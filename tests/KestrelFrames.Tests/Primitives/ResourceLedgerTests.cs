@@ -1,8 +1,8 @@
 using System.Buffers;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 using KestrelFrames.Tests.Infrastructure;
 
-namespace KestrelFrames.Tests.Observability;
+namespace KestrelFrames.Tests.Primitives;
 
 /// <summary>The leak accounting itself: it must see what a connection still holds, or its all-clear means nothing.</summary>
 public sealed class ResourceLedgerTests

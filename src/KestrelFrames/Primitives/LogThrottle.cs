@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace KestrelFrames.Infrastructure;
+namespace KestrelFrames.Primitives;
 
 /// <summary>
 /// Lets at most <see cref="PerInterval"/> warnings of one kind through per second and counts the rest, so a flood of

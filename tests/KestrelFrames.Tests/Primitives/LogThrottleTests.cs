@@ -1,9 +1,9 @@
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
-namespace KestrelFrames.Tests.Observability;
+namespace KestrelFrames.Tests.Primitives;
 
 public sealed class LogThrottleTests
 {

@@ -1,4 +1,4 @@
-namespace KestrelFrames.Infrastructure;
+namespace KestrelFrames.Primitives;
 
 /// <summary>What a connection takes and must give back, as the <see cref="ResourceLedger"/> counts it.</summary>
 internal enum LedgerEntry

@@ -1,5 +1,5 @@
 using System.Buffers;
-using KestrelFrames.Infrastructure;
+using KestrelFrames.Primitives;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
-namespace KestrelFrames.Tests.Connections;
+namespace KestrelFrames.Tests.Primitives;
 
 public sealed class BlockMemoryPoolTests
 {

@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace KestrelFrames.Infrastructure;
+namespace KestrelFrames.Primitives;
 
 /// <summary>
 /// An auto-reset event for exactly one waiter and any number of setters, reusable without allocating:

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace KestrelFrames.Infrastructure;
+namespace KestrelFrames.Primitives;
 
 /// <summary>
 /// Gives Kestrel's socket transport <see cref="BlockMemoryPool"/>s of <see cref="FrameServerOptions.TransportBlockSize"/>

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace KestrelFrames.Infrastructure;
+namespace KestrelFrames.Primitives;
 
 /// <summary>
 /// Counts what connections take and give back, as Netty's ResourceLeakDetector does for its buffers, so that a test

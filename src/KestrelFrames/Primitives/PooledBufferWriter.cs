@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace KestrelFrames.Infrastructure;
+namespace KestrelFrames.Primitives;
 
 /// <summary>
 /// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, reused across the

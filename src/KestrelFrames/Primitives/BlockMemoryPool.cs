@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
-namespace KestrelFrames.Infrastructure;
+namespace KestrelFrames.Primitives;
 
 /// <summary>
 /// The transport's memory pool, with blocks larger than Kestrel's 4 KiB: a socket receive fills at most one block,

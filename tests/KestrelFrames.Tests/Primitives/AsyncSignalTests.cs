@@ -1,8 +1,8 @@
 extern alias server;
-using KestrelFrames.Infrastructure;
-using AsyncSignal = server::KestrelFrames.Infrastructure.AsyncSignal;
+using KestrelFrames.Primitives;
+using AsyncSignal = server::KestrelFrames.Primitives.AsyncSignal;
 
-namespace KestrelFrames.Tests.Processing;
+namespace KestrelFrames.Tests.Primitives;
 
 /// <summary>The one-waiter auto-reset event both loops of a connection sleep on.</summary>
 public sealed class AsyncSignalTests

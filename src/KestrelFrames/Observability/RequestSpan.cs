@@ -11,14 +11,12 @@ internal struct RequestSpan
 {
     private Activity? _activity;
 
-    /// <summary>Read loop: starts the span when tracing is on.</summary>
+    /// <summary>True when a span would be recorded: check it before gathering <see cref="Start"/>'s arguments.</summary>
+    public static bool IsEnabled => FrameActivitySource.Source.HasListeners();
+
+    /// <summary>Read loop: starts the span (when <see cref="IsEnabled"/>).</summary>
     public void Start(string connectionId, EndPoint? remoteEndPoint, int requestSize)
     {
-        if (!FrameActivitySource.Source.HasListeners())
-        {
-            return;
-        }
-
         // StartActivity would make the span Activity.Current for the rest of the read loop, parenting every later
         // request of the connection under this one: each request is a root span, and the loop's current is restored.
         Activity? previous = Activity.Current;

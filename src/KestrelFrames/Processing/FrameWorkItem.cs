@@ -85,7 +85,10 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         _connection.Ledger.Took(LedgerEntry.RequestBuffer);
         payload.CopyTo(_request);
         ReceivedTimestamp = receivedTimestamp;
-        _span.Start(ConnectionId, RemoteEndPoint, _requestLength);
+        if (RequestSpan.IsEnabled)
+        {
+            _span.Start(ConnectionId, RemoteEndPoint, _requestLength);
+        }
     }
 
     /// <summary>A request answered with <paramref name="status"/> without being read into memory or run.</summary>
@@ -93,7 +96,11 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     {
         Kind = FrameSlotKind.Request;
         ReceivedTimestamp = receivedTimestamp;
-        _span.Start(ConnectionId, RemoteEndPoint, requestSize: 0);
+        if (RequestSpan.IsEnabled)
+        {
+            _span.Start(ConnectionId, RemoteEndPoint, requestSize: 0);
+        }
+
         Complete(status);
     }
 

@@ -17,34 +17,28 @@ namespace KestrelFrames.Tests.Infrastructure;
 /// </summary>
 internal sealed class InMemoryConnection : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
+    private readonly ServerParts _parts;
     private readonly Pipe _toServer = new(new PipeOptions(useSynchronizationContext: false));
     private readonly Pipe _toClient = new(new PipeOptions(useSynchronizationContext: false));
 
     public InMemoryConnection(Func<IDuplexPipe, IDuplexPipe>? transport = null, Action<IServiceCollection>? services = null)
     {
-        var collection = new ServiceCollection();
-        collection.AddFakeLogging();
-        collection.AddMetrics();
-        collection.AddFrameServer(new ConfigurationBuilder().Build());
-        collection.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
-        services?.Invoke(collection);
-        _services = collection.BuildServiceProvider();
-        _services.GetRequiredService<WorkerPool>().StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+        _parts = new ServerParts(services: services);
+        _parts.Provider.GetRequiredService<WorkerPool>().StartAsync(CancellationToken.None).GetAwaiter().GetResult();
 
         IDuplexPipe serverSide = new DuplexPipe(_toServer.Reader, _toClient.Writer);
         var context = new DefaultConnectionContext("in-memory", transport?.Invoke(serverSide) ?? serverSide, new DuplexPipe(_toClient.Reader, _toServer.Writer));
         Running = new FrameConnection(context, Services).RunAsync();
     }
 
-    public FakeTimeProvider Time { get; } = new();
+    public FakeTimeProvider Time => _parts.Time;
 
-    public FrameServices Services => _services.GetRequiredService<FrameServices>();
+    public FrameServices Services => _parts.Services;
 
-    public FakeLogCollector Logs => _services.GetFakeLogCollector();
+    public FakeLogCollector Logs => _parts.Logs;
 
     /// <summary>What the connection took and has not given back.</summary>
-    public ResourceLeaks Leaks => new(_services);
+    public ResourceLeaks Leaks => new(_parts.Provider);
 
     public PipeWriter ToServer => _toServer.Writer;
 
@@ -57,13 +51,6 @@ internal sealed class InMemoryConnection : IAsyncDisposable
     {
         await ToServer.CompleteAsync();
         await Running.WaitAsync(TimeSpan.FromSeconds(30));
-        await _services.DisposeAsync();
-    }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
+        await _parts.DisposeAsync();
     }
 }

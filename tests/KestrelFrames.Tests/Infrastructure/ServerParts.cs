@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KestrelFrames.Tests.Infrastructure;
@@ -16,24 +17,30 @@ namespace KestrelFrames.Tests.Infrastructure;
 /// that build one primitive themselves. <see cref="NewConnection"/> gives a <see cref="FrameConnection"/> that is
 /// constructed and never run: all that answer slots need of it (its id, the ledger, the buffer budget).
 /// </summary>
-internal sealed class ServerParts : IDisposable
+internal sealed class ServerParts : IDisposable, IAsyncDisposable
 {
     private readonly ServiceProvider _services;
 
     /// <param name="settings">Configuration keys as an operator writes them, e.g. <c>Frames:MaxBufferedBytes</c>.</param>
-    public ServerParts(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="services">Changes to the services after the server's own, e.g. a handler.</param>
+    public ServerParts(IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var collection = new ServiceCollection();
         collection.AddFakeLogging();
         collection.AddMetrics();
         collection.AddFrameServer(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
         collection.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time));
+        services?.Invoke(collection);
         _services = collection.BuildServiceProvider();
     }
 
     public FakeTimeProvider Time { get; } = new();
 
+    public IServiceProvider Provider => _services;
+
     public FrameServices Services => _services.GetRequiredService<FrameServices>();
+
+    public FakeLogCollector Logs => _services.GetFakeLogCollector();
 
     public ResourceLedger Ledger => Services.Ledger;
 
@@ -67,10 +74,5 @@ internal sealed class ServerParts : IDisposable
 
     public void Dispose() => _services.Dispose();
 
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
 }

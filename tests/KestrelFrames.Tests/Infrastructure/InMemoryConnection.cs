@@ -2,9 +2,6 @@ using System.IO.Pipelines;
 using KestrelFrames.Connections;
 using KestrelFrames.Processing;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 

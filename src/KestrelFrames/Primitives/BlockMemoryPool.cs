@@ -34,6 +34,9 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     /// <summary>Bytes in blocks handed out and not yet returned: what connections hold now.</summary>
     public long RentedBytes => (Interlocked.Read(ref _created) - Interlocked.Read(ref _dropped) - Volatile.Read(ref _idleCount)) * _blockSize;
 
+    /// <summary>Bytes of blocks left to the GC since the pool was made (over the cap, or trimmed).</summary>
+    public long DroppedBytes => Interlocked.Read(ref _dropped) * _blockSize;
+
     /// <summary>Bytes in idle blocks kept for reuse.</summary>
     public long PooledBytes => (long)Volatile.Read(ref _idleCount) * _blockSize;
 

@@ -17,11 +17,17 @@ internal sealed partial class BlockMemoryPoolFactory : IMemoryPoolFactory<byte>,
 
     // Idle blocks kept per pool at most, whatever the trim: beyond it they go back to the GC at once.
     private const long RetainedBytes = 32L * 1024 * 1024;
+
+    // Dropped blocks are pinned-heap garbage, and the pinned heap is collected only by a full collection, which a
+    // server that allocates little may not run for hours: RSS stays at the burst's high-water mark. Past this much
+    // garbage since the last one, a trim asks for a background full collection (non-blocking: requests keep flowing).
+    internal const long CollectAfterDroppedBytes = 16L * 1024 * 1024;
     private readonly List<BlockMemoryPool> _pools = [];
     private readonly IOptions<FrameServerOptions> _options;
     private readonly ILogger<BlockMemoryPoolFactory> _logger;
     private readonly ITimer _trimTimer;
     private int _created;
+    private long _droppedAtLastCollect;
 
     public BlockMemoryPoolFactory(IOptions<FrameServerOptions> options, ILogger<BlockMemoryPoolFactory> logger, TimeProvider time)
     {
@@ -29,6 +35,9 @@ internal sealed partial class BlockMemoryPoolFactory : IMemoryPoolFactory<byte>,
         _logger = logger;
         _trimTimer = time.CreateTimer(static state => ((BlockMemoryPoolFactory)state!).Trim(), this, TrimPeriod, TrimPeriod);
     }
+
+    /// <summary>Asks for the collection; tests count the calls instead.</summary>
+    internal Action RequestCollection { get; set; } = static () => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
 
     /// <summary>Bytes of transport blocks in use now, across the pools this factory made.</summary>
     public long RentedBytes => Sum(static pool => pool.RentedBytes);
@@ -58,12 +67,20 @@ internal sealed partial class BlockMemoryPoolFactory : IMemoryPoolFactory<byte>,
 
     private void Trim()
     {
+        long dropped = 0;
         lock (_pools)
         {
             foreach (BlockMemoryPool pool in _pools)
             {
                 pool.Trim();
+                dropped += pool.DroppedBytes;
             }
+        }
+
+        if (dropped - _droppedAtLastCollect >= CollectAfterDroppedBytes)
+        {
+            _droppedAtLastCollect = dropped;
+            RequestCollection();
         }
     }
 

@@ -244,7 +244,13 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
 
     private FrameStatus Failed(FrameWorkItem item, Exception ex)
     {
-        if (_logThrottle.TryEnter())
+        if (ex is OperationCanceledException && item.Aborted.IsCancellationRequested)
+        {
+            // The handler honoured the abort token: the connection broke or timed out, and no one will read the
+            // answer. An ordinary disconnect, not a handler failure worth an Error line.
+            LogHandlerCancelled(_logger, item.ConnectionId);
+        }
+        else if (_logThrottle.TryEnter())
         {
             LogHandlerFailed(_logger, item.ConnectionId, ex);
         }
@@ -262,6 +268,9 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Frame handler failed on connection {ConnectionId}; answered HandlerError.")]
     private static partial void LogHandlerFailed(ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame handler on connection {ConnectionId} stopped when the connection was aborted.")]
+    private static partial void LogHandlerCancelled(ILogger logger, string connectionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pool stopped with {Queued} queued and {Running} running requests abandoned at the shutdown timeout.")]
     private static partial void LogStopTimedOut(ILogger logger, int queued, int running);

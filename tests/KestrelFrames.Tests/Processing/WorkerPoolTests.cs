@@ -206,6 +206,21 @@ public sealed class WorkerPoolTests : IDisposable
         _connection.AbortForShutdown();
 
         Assert.Equal(FrameStatus.HandlerError, await AnsweredAsync(request));
+        // The handler honoured the token of a connection that is gone: an ordinary disconnect, not an Error line.
+        Assert.DoesNotContain(_logger.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Debug && r.Message.Contains("aborted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_handler_that_cancels_on_its_own_while_the_connection_lives_is_logged_as_a_failure()
+    {
+        var pool = NewPool(workers: 1, queueCapacity: 1, (frame, ct) => throw new OperationCanceledException("handler's own timeout"));
+        FrameWorkItem request = Request("own timeout");
+
+        pool.TrySubmit(request);
+
+        Assert.Equal(FrameStatus.HandlerError, await AnsweredAsync(request));
+        Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error);
     }
 
     [Fact]

@@ -197,7 +197,8 @@ fi
 
 # RSS after the first minute (or the first third) grows by less than 5 %. For each server: the growth in %, then
 # reference -> end in MB of RSS, of the GC heap after its last collection, of its pinned part, and of the transport
-# pool's blocks in use and idle.
+# pool's blocks in use and idle; last, for information (not checked), the growth from the half-way mark to the end,
+# which tells a heap still reaching its working size after the first minute from one that keeps growing.
 ref=$(( duration >= 180 ? 60 : duration / 3 ))
 rss_growth=()
 for cols in "2 4 5 6 7" "3 8 9 10 11"; do
@@ -210,13 +211,14 @@ for cols in "2 4 5 6 7" "3 8 9 10 11"; do
     { s = $1 / 1000 }
     s >= ref - 5 && s <= ref + 5 { nr++; r1[nr] = $rss; r2[nr] = $heap; r3[nr] = $poh; r4[nr] = $rented; r5[nr] = $pooled }
     s >= end - 10 && s <= end { ne++; e1[ne] = $rss; e2[ne] = $heap; e3[ne] = $poh; e4[ne] = $rented; e5[ne] = $pooled }
+    s >= end / 2 - 5 && s <= end / 2 + 5 { nh++; h1[nh] = $rss }
     END {
-      if (nr == 0 || ne == 0) { print "?"; exit }
-      a = median(r1, nr); b = median(e1, ne)
-      printf "%+.1f %d -> %d MB; GC heap %d -> %d MB, pinned %d -> %d MB; pool in use %d -> %d MB, idle %d -> %d MB\n",
+      if (nr == 0 || ne == 0 || nh == 0) { print "?"; exit }
+      a = median(r1, nr); b = median(e1, ne); h = median(h1, nh)
+      printf "%+.1f %d -> %d MB; GC heap %d -> %d MB, pinned %d -> %d MB; pool in use %d -> %d MB, idle %d -> %d MB; second half %+.1f %%\n",
         (b - a) * 100 / a, a / 1024, b / 1024, median(r2, nr) / 1024, median(e2, ne) / 1024,
         median(r3, nr) / 1024, median(e3, ne) / 1024, median(r4, nr) / 1024, median(e4, ne) / 1024,
-        median(r5, nr) / 1024, median(e5, ne) / 1024
+        median(r5, nr) / 1024, median(e5, ne) / 1024, (b - h) * 100 / h
     }' "$work/rss.samples")
   rss_growth+=("${line%% *}")
   name=$([ "$rss" = 2 ] && echo plain || echo tls)

@@ -47,34 +47,23 @@ internal sealed class ReceiveBuffer
     public void Clear() => _read = _written = 0;
 
     /// <summary>
-    /// Reads the answer at the front, as <see cref="FrameCodec.TryRead"/> does over a sequence: on
-    /// <see cref="FrameReadResult.Frame"/> it is consumed and <paramref name="payload"/> is a slice of this buffer,
-    /// valid until the next <see cref="GetMemory"/>. On <see cref="FrameReadResult.Incomplete"/> with the header
-    /// in, room is made for the whole answer. The length is checked from the header alone.
+    /// Reads the answer at the front with the codec: on <see cref="FrameReadResult.Frame"/> it is consumed and
+    /// <paramref name="payload"/> is a slice of this buffer, valid until the next <see cref="GetMemory"/>. On
+    /// <see cref="FrameReadResult.Incomplete"/> with the header in, room is made for the whole answer.
     /// </summary>
     public FrameReadResult TryRead(int maxPayloadLength, out FrameHeader header, out ReadOnlySpan<byte> payload)
     {
-        payload = default;
-        if (!FrameHeader.TryRead(_buffer.AsSpan(_read, _written - _read), out header))
+        FrameReadResult result = FrameCodec.TryRead(_buffer.AsSpan(_read, _written - _read), maxPayloadLength, out header, out payload);
+        if (result == FrameReadResult.Frame)
         {
-            return FrameReadResult.Incomplete;
+            _read += FrameHeader.Size + payload.Length;
+        }
+        else if (result == FrameReadResult.Incomplete && _written - _read >= FrameHeader.Size)
+        {
+            MakeRoom(FrameHeader.Size + (int)header.PayloadLength);
         }
 
-        if (header.PayloadLength > (uint)maxPayloadLength)
-        {
-            return FrameReadResult.TooLarge;
-        }
-
-        int length = (int)header.PayloadLength;
-        if (_written - _read - FrameHeader.Size < length)
-        {
-            MakeRoom(FrameHeader.Size + length);
-            return FrameReadResult.Incomplete;
-        }
-
-        payload = _buffer.AsSpan(_read + FrameHeader.Size, length);
-        _read += FrameHeader.Size + length;
-        return FrameReadResult.Frame;
+        return result;
     }
 
     private void MakeRoom(int frameLength)

@@ -41,19 +41,37 @@ public static class FrameCodec
             return FrameReadResult.Incomplete;
         }
 
-        if (header.PayloadLength > (uint)maxPayloadLength)
+        FrameReadResult result = Classify(header, buffer.Length, maxPayloadLength);
+        if (result == FrameReadResult.Frame)
         {
-            return FrameReadResult.TooLarge;
+            payload = buffer.Slice(FrameHeader.Size, header.PayloadLength);
+            buffer = buffer.Slice(payload.End);
         }
 
-        if (buffer.Length - FrameHeader.Size < header.PayloadLength)
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="TryRead(ref ReadOnlySequence{byte}, int, out FrameHeader, out ReadOnlySequence{byte})"/> over one
+    /// contiguous buffer, for readers that frame in place: on <see cref="FrameReadResult.Frame"/>,
+    /// <paramref name="payload"/> is a slice of <paramref name="buffer"/> and the frame is
+    /// <c>FrameHeader.Size + payload.Length</c> bytes long; nothing is consumed.
+    /// </summary>
+    public static FrameReadResult TryRead(ReadOnlySpan<byte> buffer, int maxPayloadLength, out FrameHeader header, out ReadOnlySpan<byte> payload)
+    {
+        payload = default;
+        if (!FrameHeader.TryRead(buffer, out header))
         {
             return FrameReadResult.Incomplete;
         }
 
-        payload = buffer.Slice(FrameHeader.Size, header.PayloadLength);
-        buffer = buffer.Slice(payload.End);
-        return FrameReadResult.Frame;
+        FrameReadResult result = Classify(header, buffer.Length, maxPayloadLength);
+        if (result == FrameReadResult.Frame)
+        {
+            payload = buffer.Slice(FrameHeader.Size, (int)header.PayloadLength);
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -102,4 +120,10 @@ public static class FrameCodec
         output.Advance(FrameHeader.Size + length);
         return FrameHeader.Size + length;
     }
+
+    // The length is checked from the header alone, before any of the payload need be buffered.
+    private static FrameReadResult Classify(FrameHeader header, long available, int maxPayloadLength) =>
+        header.PayloadLength > (uint)maxPayloadLength ? FrameReadResult.TooLarge
+        : available - FrameHeader.Size < header.PayloadLength ? FrameReadResult.Incomplete
+        : FrameReadResult.Frame;
 }

@@ -1,6 +1,6 @@
 namespace KestrelFrames;
 
-/// <summary>What <see cref="FrameCodec.TryRead"/> found at the start of a buffer.</summary>
+/// <summary>What a <see cref="FrameCodec"/> read found at the start of a buffer.</summary>
 public enum FrameReadResult
 {
     /// <summary>A whole frame was read and consumed.</summary>

@@ -174,4 +174,22 @@ public sealed class FrameCodecTests
         Assert.Equal(1025u, header.PayloadLength);
         Assert.Equal(4, buffer.Length);
     }
+
+    [Theory]
+    [InlineData(new byte[] { 0, 0, 0, 2, (byte)'h', (byte)'i', 9 }, 1024)]
+    [InlineData(new byte[] { 0x80, 0, 0, 1, 0x21 }, 1024)]
+    [InlineData(new byte[] { 0, 0, 4, 1 }, 1024)]
+    [InlineData(new byte[] { 0, 0, 0, 9, 1, 2 }, 1024)]
+    [InlineData(new byte[] { 0, 0 }, 1024)]
+    public void The_span_reader_and_the_sequence_reader_agree(byte[] bytes, int maxPayloadLength)
+    {
+        var sequence = new ReadOnlySequence<byte>(bytes);
+
+        FrameReadResult fromSequence = FrameCodec.TryRead(ref sequence, maxPayloadLength, out FrameHeader sequenceHeader, out ReadOnlySequence<byte> sequencePayload);
+        FrameReadResult fromSpan = FrameCodec.TryRead((ReadOnlySpan<byte>)bytes, maxPayloadLength, out FrameHeader spanHeader, out ReadOnlySpan<byte> spanPayload);
+
+        Assert.Equal(fromSequence, fromSpan);
+        Assert.Equal(sequenceHeader, spanHeader);
+        Assert.Equal(sequencePayload.ToArray(), spanPayload.ToArray());
+    }
 }

@@ -95,7 +95,7 @@ public sealed class OverloadTests
             new Dictionary<string, string?> { ["Frames:MaxInFlightPerConnection"] = "4" },
             DelegateFrameHandler.Use(async (frame, _) =>
             {
-                RaiseMax(ref maxInProgress, Interlocked.Increment(ref inProgress));
+                AtomicMax.Raise(ref maxInProgress, Interlocked.Increment(ref inProgress));
                 if (Interlocked.Increment(ref entered) == maxInFlight)
                 {
                     limitReached.TrySetResult();
@@ -139,15 +139,15 @@ public sealed class OverloadTests
             new Dictionary<string, string?> { ["Frames:MaxFrameSize"] = "1024", ["Frames:MaxBufferedBytes"] = "4096" },
             DelegateFrameHandler.Use(async (frame, _) =>
             {
-                RaiseMax(ref maxUsed, budget.Used);
-                RaiseMax(ref maxInProgress, Interlocked.Increment(ref inProgress));
+                AtomicMax.Raise(ref maxUsed, budget.Used);
+                AtomicMax.Raise(ref maxInProgress, Interlocked.Increment(ref inProgress));
                 if (Interlocked.Increment(ref entered) == limit / size)
                 {
                     budgetFull.TrySetResult();
                 }
 
                 await gate.Task;
-                RaiseMax(ref maxUsed, budget.Used);
+                AtomicMax.Raise(ref maxUsed, budget.Used);
                 Interlocked.Decrement(ref inProgress);
                 await DelegateFrameHandler.Echo(frame);
             }));
@@ -175,7 +175,7 @@ public sealed class OverloadTests
                 usedWhileFull = Math.Max(usedWhileFull, budget.Used);
             }
 
-            RaiseMax(ref maxUsed, usedWhileFull);
+            AtomicMax.Raise(ref maxUsed, usedWhileFull);
             gate.TrySetResult();
 
             await Task.WhenAll(clients.Select(async (client, c) =>
@@ -277,21 +277,6 @@ public sealed class OverloadTests
     {
         Assert.False(answer.IsStatus, $"expected an echo, got {answer}");
         return BinaryPrimitives.ReadInt32BigEndian(answer.Payload);
-    }
-
-    private static void RaiseMax(ref long max, long value)
-    {
-        long seen = Interlocked.Read(ref max);
-        while (value > seen)
-        {
-            long previous = Interlocked.CompareExchange(ref max, value, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
     }
 
     /// <summary>A handler that records each request's index and holds every call until the test opens the gate.</summary>

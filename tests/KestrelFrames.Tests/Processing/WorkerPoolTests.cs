@@ -28,7 +28,7 @@ public sealed class WorkerPoolTests : IDisposable
     private readonly SemaphoreSlim _startedSignal = new(0);
     private readonly List<WorkerPool> _pools = [];
     private int _running;
-    private int _mostRunning;
+    private long _mostRunning;
 
     public WorkerPoolTests() => _connection = _parts.NewConnection("pool-test");
 
@@ -121,7 +121,7 @@ public sealed class WorkerPoolTests : IDisposable
             Assert.Null(await AnsweredAsync(request));
         }
 
-        Assert.Equal(2, Volatile.Read(ref _mostRunning));
+        Assert.Equal(2, Interlocked.Read(ref _mostRunning));
         Assert.Equal(5, _started.Count);
     }
 
@@ -319,7 +319,7 @@ public sealed class WorkerPoolTests : IDisposable
     private async ValueTask Gated(FrameContext frame, CancellationToken cancellationToken)
     {
         int running = Interlocked.Increment(ref _running);
-        InterlockedMax(ref _mostRunning, running);
+        AtomicMax.Raise(ref _mostRunning, running);
         Started(frame);
         await _gate.Task;
         Interlocked.Decrement(ref _running);
@@ -381,20 +381,5 @@ public sealed class WorkerPoolTests : IDisposable
         slot.WriteAnswer(writer);
         await writer.FlushAsync();
         return output.ToArray();
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int seen = Volatile.Read(ref target);
-        while (value > seen)
-        {
-            int previous = Interlocked.CompareExchange(ref target, value, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
     }
 }

@@ -15,9 +15,14 @@ public static class FrameCodec
     /// </summary>
     public static bool TryReadHeader(in ReadOnlySequence<byte> buffer, out FrameHeader header)
     {
-        if (FrameHeader.TryRead(buffer.FirstSpan, out header) || buffer.Length < FrameHeader.Size)
+        if (FrameHeader.TryRead(buffer.FirstSpan, out header))
         {
-            return buffer.Length >= FrameHeader.Size;
+            return true;
+        }
+
+        if (buffer.Length < FrameHeader.Size)
+        {
+            return false;
         }
 
         // The header straddles segments: rare, so a stack copy is fine.

@@ -1,5 +1,3 @@
-
-
 namespace KestrelFrames.Connections;
 
 /// <summary>
@@ -15,6 +13,8 @@ internal sealed class ConnectionTimeouts
     private long _frameStartedAt;
     private long _lastActivityAt;
     private long _flushStartedAt;
+    // Read loop only: when it last resumed after waiting on the server's own limits.
+    private long _resumedAt;
     private volatile bool _readPaused;
 
     public ConnectionTimeouts(FrameServerOptions options, TimeProvider time, long now)
@@ -43,7 +43,9 @@ internal sealed class ConnectionTimeouts
         }
         else if (parsedAny || Volatile.Read(ref _frameStartedAt) == 0)
         {
-            Volatile.Write(ref _frameStartedAt, now);
+            // A batch that waited on the server's limits after its read: the frame left over is timed from when the
+            // server could read again, not from before the wait (the client was not slow).
+            Volatile.Write(ref _frameStartedAt, Math.Max(now, _resumedAt));
         }
     }
 
@@ -53,6 +55,7 @@ internal sealed class ConnectionTimeouts
     /// <summary>The read loop reads again: a frame in progress gets a fresh read timeout.</summary>
     public void ResumeRead(long now)
     {
+        _resumedAt = now;
         if (Volatile.Read(ref _frameStartedAt) != 0)
         {
             Volatile.Write(ref _frameStartedAt, now);

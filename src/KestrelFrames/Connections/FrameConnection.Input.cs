@@ -138,9 +138,7 @@ internal sealed partial class FrameConnection
         // Everything parsed is consumed; the rest is examined, so the next read waits for new bytes.
         _services.Metrics.BytesReceived(received - buffer.Length);
         input.AdvanceTo(buffer.Start, buffer.End);
-        // Read the clock again: the loop may have waited on the ring, the pool or the budget since `now`, and a
-        // partial frame left here starts its read timeout from when the server is ready to read it, not before.
-        _timeouts.AfterRead(_services.Time.GetTimestamp(), partialFrameLeft: !buffer.IsEmpty, parsedAny);
+        _timeouts.AfterRead(now, partialFrameLeft: !buffer.IsEmpty, parsedAny);
         return CloseRequested ? FrameStatus.ShuttingDown : final;
     }
 

@@ -183,6 +183,23 @@ public sealed class ConnectionTimeoutsTests
     }
 
     [Fact]
+    public void A_frame_left_by_a_read_that_waited_on_the_server_is_timed_from_the_resume_not_the_read()
+    {
+        var timeouts = New();
+        long readAt = Now;
+        timeouts.PauseRead(); // The batch read at readAt waits on the ring, the pool or the budget...
+        _time.Advance(TimeSpan.FromSeconds(30));
+        timeouts.ResumeRead(Now);
+
+        timeouts.AfterRead(readAt, partialFrameLeft: true, parsedAny: true); // ...and ends in a partial frame.
+
+        _time.Advance(s_readTimeout - s_justUnder);
+        Assert.Equal(ConnectionTimeout.None, timeouts.Check(Now, nothingInFlight: false));
+        _time.Advance(s_justUnder);
+        Assert.Equal(ConnectionTimeout.Frame, timeouts.Check(Now, nothingInFlight: false));
+    }
+
+    [Fact]
     public void Resuming_with_no_frame_in_progress_starts_no_read_timeout()
     {
         var timeouts = New();

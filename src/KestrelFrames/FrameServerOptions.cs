@@ -47,6 +47,20 @@ public sealed class FrameServerOptions
     /// </summary>
     public int TransportBlockSize { get; set; } = 32 * 1024;
 
+    /// <summary>
+    /// The transport under the Frames endpoint: <see cref="FrameTransport.Auto"/> (default) runs the epoll transport
+    /// on 64-bit Linux and Kestrel's sockets elsewhere. HTTP endpoints always use Kestrel's sockets.
+    /// </summary>
+    public FrameTransport Transport { get; set; } = FrameTransport.Auto;
+
+    /// <summary>Event loops (threads) of the epoll transport; 0 (default) means one per core. At most 256.</summary>
+    public int TransportLoops { get; set; }
+
+    /// <summary>The transport <see cref="Transport"/> selects on this machine: never <see cref="FrameTransport.Auto"/>.</summary>
+    internal FrameTransport ResolvedTransport => Transport != FrameTransport.Auto
+        ? Transport
+        : OperatingSystem.IsLinux() && Environment.Is64BitProcess ? FrameTransport.Epoll : FrameTransport.Sockets;
+
     /// <summary>Once a frame's first byte arrives, the whole frame must arrive within this; else FrameTimeout. Default 10 s.</summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

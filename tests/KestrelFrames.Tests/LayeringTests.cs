@@ -16,10 +16,11 @@ public sealed partial class LayeringTests
         ["(root)"] = [],
         ["Protocol"] = [],
         ["Primitives"] = [],
+        ["Transport"] = ["Primitives"],
         ["Observability"] = ["Protocol"],
         ["Processing"] = ["Protocol", "Primitives", "Observability"],
-        ["Connections"] = ["Protocol", "Primitives", "Observability", "Processing"],
-        ["Hosting"] = ["Protocol", "Primitives", "Observability", "Processing", "Connections"],
+        ["Connections"] = ["Protocol", "Primitives", "Transport", "Observability", "Processing"],
+        ["Hosting"] = ["Protocol", "Primitives", "Transport", "Observability", "Processing", "Connections"],
     };
 
     public static TheoryData<string> Folders => new(s_allowed.Keys);

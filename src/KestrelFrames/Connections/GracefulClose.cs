@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using KestrelFrames.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
@@ -104,7 +105,18 @@ internal static partial class GracefulClose
     {
         // Over TLS the flushed bytes are not the socket's, and a bare FIN would cut the TLS stream: the FIN comes
         // when the linger ends, with Kestrel's close.
-        if (PlainSocket(connection) is not { } socket)
+        if (connection.Features.Get<ITlsHandshakeFeature>() is not null)
+        {
+            return null;
+        }
+
+        // The epoll transport half-closes by itself once its output is complete and sent.
+        if (connection.Features.Get<IConnectionHalfCloseFeature>() is { } halfClose)
+        {
+            return await halfClose.CloseOutputAsync(deadline);
+        }
+
+        if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
         {
             return null;
         }
@@ -140,10 +152,6 @@ internal static partial class GracefulClose
             }
         }
     }
-
-    /// <summary>The socket, when frames travel over it unchanged (no TLS): only then do its byte counts match ours.</summary>
-    private static Socket? PlainSocket(ConnectionContext connection) =>
-        connection.Features.Get<ITlsHandshakeFeature>() is null ? connection.Features.Get<IConnectionSocketFeature>()?.Socket : null;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: the client did not take its last answers within the linger timeout; aborting.")]
     private static partial void LogAnswersNotTaken(ILogger logger, string connectionId);

@@ -1,5 +1,7 @@
 using KestrelFrames.Connections;
 using KestrelFrames.Observability;
+using KestrelFrames.Transport;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -20,6 +22,8 @@ internal sealed partial class FrameServerLifecycle(
     FrameMetrics metrics,
     IHostApplicationLifetime lifetime,
     IOptions<FrameServerOptions> options,
+    IOptions<SocketTransportOptions> socketOptions,
+    EpollTransportFactory epoll,
     TimeProvider time,
     ILogger<FrameServerLifecycle> logger) : IHostedLifecycleService
 {
@@ -36,6 +40,11 @@ internal sealed partial class FrameServerLifecycle(
         {
             LogListening(logger, endPoint);
         }
+
+        // What runs, not what was asked for: the epoll transport has loops only once it bound the endpoint.
+        bool onEpoll = epoll.LoopCount > 0;
+        metrics.TransportInfo.WithLabels(onEpoll ? "epoll" : "sockets").Set(1);
+        LogTransport(logger, onEpoll ? "epoll" : "sockets", onEpoll ? epoll.LoopCount : socketOptions.Value.IOQueueCount);
 
         FrameServerOptions o = options.Value;
         LogLimits(logger, o.MaxConnections, o.MaxConnectionsPerIp, o.MaxFrameSize, o.MaxInFlightPerConnection, o.Workers, o.QueueCapacity, o.OverloadMode, o.MaxBufferedBytes);
@@ -103,6 +112,9 @@ internal sealed partial class FrameServerLifecycle(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Frames endpoint listening on {EndPoint}.")]
     private static partial void LogListening(ILogger logger, System.Net.EndPoint endPoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Frames transport: {Transport}, {Loops} I/O loops.")]
+    private static partial void LogTransport(ILogger logger, string transport, int loops);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Frame limits: MaxConnections={MaxConnections}, MaxConnectionsPerIp={MaxConnectionsPerIp}, MaxFrameSize={MaxFrameSize}, MaxInFlightPerConnection={MaxInFlight}, Workers={Workers}, QueueCapacity={QueueCapacity}, OverloadMode={OverloadMode}, MaxBufferedBytes={MaxBufferedBytes}.")]
     private static partial void LogLimits(ILogger logger, int maxConnections, int maxConnectionsPerIp, int maxFrameSize, int maxInFlight, int workers, int queueCapacity, OverloadMode overloadMode, long maxBufferedBytes);

@@ -17,6 +17,8 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         Check(failures, nameof(options.MaxConnectionsPerIp), options.MaxConnectionsPerIp, 0, 10_000_000);
         Check(failures, nameof(options.MaxBufferedBytes), options.MaxBufferedBytes, options.MaxFrameSize, long.MaxValue);
         Check(failures, nameof(options.TransportBlockSize), options.TransportBlockSize, 4096, 1024 * 1024);
+        Check(failures, nameof(options.TransportLoops), options.TransportLoops, 0, 256);
+        ValidateTransport(failures, options.Transport);
         CheckTime(failures, nameof(options.ReadTimeout), options.ReadTimeout, allowZero: false);
         CheckTime(failures, nameof(options.IdleTimeout), options.IdleTimeout, allowZero: false);
         CheckTime(failures, nameof(options.WriteTimeout), options.WriteTimeout, allowZero: false);
@@ -32,6 +34,19 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateTransport(List<string> failures, FrameTransport transport)
+    {
+        const string Key = $"{FrameServerOptions.SectionName}:{nameof(FrameServerOptions.Transport)}";
+        if (!Enum.IsDefined(transport))
+        {
+            failures.Add($"{Key} must be Auto, Epoll or Sockets (was {transport}).");
+        }
+        else if (transport == FrameTransport.Epoll && !(OperatingSystem.IsLinux() && Environment.Is64BitProcess))
+        {
+            failures.Add($"{Key} is Epoll, which needs 64-bit Linux; use Auto or Sockets on this machine.");
+        }
     }
 
     private static void ValidateProxyProtocol(List<string> failures, ProxyProtocolOptions proxy)

@@ -3,6 +3,7 @@ using KestrelFrames.Hosting;
 using KestrelFrames.Observability;
 using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
+using KestrelFrames.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -41,6 +42,7 @@ public static class FrameServerServiceCollectionExtensions
         services.TryAddSingleton<ConnectionLimiter>();
         services.TryAddSingleton<FrameGaugeSampler>();
         services.TryAddSingleton<BlockMemoryPoolFactory>();
+        services.TryAddSingleton<EpollTransportFactory>();
 
         // Hosted services stop in reverse order and Kestrel's is registered after these, so Kestrel drains every
         // connection before the pool stops: no request can be stranded in the queue.

@@ -1,6 +1,7 @@
 using KestrelFrames.Connections;
 using KestrelFrames.Hosting;
 using KestrelFrames.Primitives;
+using KestrelFrames.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
@@ -43,6 +44,9 @@ public static class FrameServerWebApplicationBuilderExtensions
 
         // Replaces the factory Kestrel registered, so the transport's blocks are Frames:TransportBlockSize.
         builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<BlockMemoryPoolFactory>()));
+
+        // After Kestrel's own sockets factory, so Kestrel asks this one first; it binds only the endpoint claimed below.
+        builder.Services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<EpollTransportFactory>());
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             // Configure(section) must get the real section: the argument-less overload reads an empty one,
@@ -50,11 +54,17 @@ public static class FrameServerWebApplicationBuilderExtensions
             kestrel.Configure(context.Configuration.GetSection("Kestrel"))
                 .Endpoint(FramesEndpointName, endpoint =>
                 {
+                    FrameServerOptions options = kestrel.ApplicationServices.GetRequiredService<IOptions<FrameServerOptions>>().Value;
+                    if (options.ResolvedTransport == FrameTransport.Epoll)
+                    {
+                        kestrel.ApplicationServices.GetRequiredService<EpollTransportFactory>().Claim(endpoint.ListenOptions.EndPoint);
+                    }
+
                     // Connection middleware runs in the order added, the terminal frame handler last. The loader
                     // adds TLS only after this callback, behind the terminal handler where it would never run:
                     // on an https:// URL, TLS goes in here, in front, with the certificate the loader read.
                     // PROXY protocol first: the balancer's header comes before the client's TLS handshake.
-                    if (kestrel.ApplicationServices.GetRequiredService<IOptions<FrameServerOptions>>().Value.ProxyProtocol.Mode != ProxyProtocolMode.Off)
+                    if (options.ProxyProtocol.Mode != ProxyProtocolMode.Off)
                     {
                         endpoint.ListenOptions.Use(next => ActivatorUtilities.CreateInstance<ProxyProtocolMiddleware>(kestrel.ApplicationServices, next).OnConnectionAsync);
                     }
@@ -63,8 +73,7 @@ public static class FrameServerWebApplicationBuilderExtensions
                     {
                         // Read here, at bind time: the ConfigureKestrel callback around this runs during Build,
                         // before ValidateFrameServer has had a chance to report a bad value in one line.
-                        endpoint.HttpsOptions.HandshakeTimeout = kestrel.ApplicationServices
-                            .GetRequiredService<IOptions<FrameServerOptions>>().Value.TlsHandshakeTimeout;
+                        endpoint.HttpsOptions.HandshakeTimeout = options.TlsHandshakeTimeout;
                         endpoint.ListenOptions.UseHttps(endpoint.HttpsOptions);
                     }
 

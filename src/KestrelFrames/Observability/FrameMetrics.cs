@@ -65,6 +65,7 @@ internal sealed class FrameMetrics : IDisposable
         WorkersBusy = factory.CreateGauge("frames_workers_busy", "Workers running requests now.");
         InFlightRequests = factory.CreateGauge("frames_inflight_requests", "Requests read and not yet answered, across connections.");
         Draining = factory.CreateGauge("frames_draining", "1 while the server is shutting down, else 0.");
+        TransportInfo = factory.CreateGauge("frames_transport_info", "The transport under the Frames endpoint (epoll or sockets): 1 for the one running.", "transport");
         MemoryPoolBytes = factory.CreateGauge("frames_memory_pool_bytes", "Transport blocks (Frames:TransportBlockSize) in use by connections (rented) and kept idle for reuse (pooled), in bytes.", "state");
 
         _meter = meterFactory.Create(MeterName);
@@ -89,6 +90,9 @@ internal sealed class FrameMetrics : IDisposable
     public Gauge InFlightRequests { get; }
 
     public Gauge Draining { get; }
+
+    /// <summary>1, labelled with the transport that runs the Frames endpoint.</summary>
+    public Gauge TransportInfo { get; }
 
     /// <summary>Transport pool bytes by state, <c>rented</c> or <c>pooled</c>.</summary>
     public Gauge MemoryPoolBytes { get; }

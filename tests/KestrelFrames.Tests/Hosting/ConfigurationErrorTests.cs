@@ -11,6 +11,8 @@ public sealed class ConfigurationErrorTests
     [InlineData("--Frames:MaxInFlightPerConnection=0", "Frames:MaxInFlightPerConnection")]
     [InlineData("--Frames:OverloadMode=Drop", "Frames:OverloadMode")]
     [InlineData("--Frames:TransportBlockSize=1024", "Frames:TransportBlockSize")]
+    [InlineData("--Frames:Transport=Uring", "Frames:Transport")]
+    [InlineData("--Frames:TransportLoops=-1", "Frames:TransportLoops")]
     public async Task A_bad_value_stops_the_start_with_one_line_naming_the_key(string argument, string key)
     {
         await using var server = ServerProcess.Start(argument);

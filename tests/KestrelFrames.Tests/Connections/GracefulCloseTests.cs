@@ -44,13 +44,18 @@ public sealed class GracefulCloseTests
         var server = TestFrameServer.Start(s_longLinger);
         using var client = await server.ConnectAsync();
         await client.SendRawAsync(PipelinedRequests());
-        Assert.Equal(Payload(0), (await client.ReadRequiredFrameAsync()).Payload);
+        // All of them answered first: a drain stops reading at once, so requests still in the socket when it starts
+        // would (rightly) never be processed, and the count below would depend on how the transport split them.
+        for (int i = 0; i < Pipelined; i++)
+        {
+            Assert.Equal(Payload(i), (await client.ReadRequiredFrameAsync()).Payload);
+        }
 
         Task stopping = server.StopAsync();
         int written = await KeepWritingAsync(client, TimeSpan.FromMilliseconds(300));
 
         // Whatever the server processed is answered; it then says ShuttingDown and closes without a reset.
-        int answered = 1;
+        int answered = Pipelined;
         Frame last;
         while (!(last = await client.ReadRequiredFrameAsync()).IsStatus)
         {

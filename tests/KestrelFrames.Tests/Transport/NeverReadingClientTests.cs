@@ -59,7 +59,7 @@ public sealed class NeverReadingClientTests
 
         await closed;
 
-        // KNOWN FAILURE, intermittent, on both transports (epoll: up to 8.4 MiB rented, the output pipe holding 7.3 MiB
+        // KNOWN FAILURE, intermittent, on both transports (epoll: up to 9.3 MiB rented; once the output pipe held 7.3 MiB
         // and the input pipe 1 MiB; sockets: 4.3 MiB seen). Not the transport's doing: the write loop
         // (Connections/FrameConnection.Output.cs) releases each slot as soon as its answer is written into the pipe, and
         // flushes only when the next slot is not ready, so while the read loop keeps refilling the ring no flush ever

@@ -83,7 +83,7 @@ public sealed class HostileClientTests
             await HostileClient.RoundTripAsync(client); // The server has this connection in its read loop.
             await client.SendRawAsync([.. Header(100_000), .. new byte[10]]);
             await HostileClient.RoundTripAsync(pacer); // And has most likely read the partial frame by now.
-            Reset(client);
+            FrameTestClients.Reset(client);
         }
 
         pacer.Dispose();
@@ -110,7 +110,7 @@ public sealed class HostileClientTests
             // The first answer bytes in the receive queue: the server is writing answers (peeking leaves them unread).
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await client.Socket.ReceiveAsync(new byte[1], SocketFlags.Peek, timeout.Token);
-            Reset(client);
+            FrameTestClients.Reset(client);
             await Record.ExceptionAsync(() => sending); // The reset may fail the client's own send: observed here.
         }
 
@@ -184,11 +184,5 @@ public sealed class HostileClientTests
         BinaryPrimitives.WriteUInt32BigEndian(header, raw);
         return header;
     }
-
-    /// <summary>An abortive close: linger 0 makes the close send RST instead of FIN.</summary>
-    private static void Reset(FrameTestClient client)
-    {
-        client.Socket.LingerState = new LingerOption(true, 0);
-        client.Socket.Close();
-    }
 }
+

@@ -21,6 +21,13 @@ internal static class FrameTestClients
         }
     }
 
+    /// <summary>An abortive close: linger 0 makes the close send RST instead of FIN, as a crashed client's does.</summary>
+    public static void Reset(FrameTestClient client)
+    {
+        client.Socket.LingerState = new LingerOption(true, 0);
+        client.Socket.Close();
+    }
+
     public static void DisposeAll(IEnumerable<FrameTestClient> clients)
     {
         foreach (FrameTestClient client in clients)

@@ -11,6 +11,9 @@ namespace KestrelFrames.Connections;
 /// </summary>
 internal sealed partial class FrameConnection
 {
+    // Kestrel's default MaxWriteBufferSize: unflushed answers past it are flushed even while more are ready.
+    private const long FlushEveryBytes = 64 * 1024;
+
     private async Task WriteLoopAsync()
     {
         PipeWriter output = _context.Transport.Output;
@@ -58,6 +61,14 @@ internal sealed partial class FrameConnection
                 if (!_outputClosed)
                 {
                     unflushed += slot.WriteAnswer(output);
+                }
+
+                // Answers that keep coming ready would otherwise never be flushed, and a client that sends nonstop but
+                // never reads would grow the output without bound: only a flush meets the transport's backpressure.
+                if (unflushed >= FlushEveryBytes)
+                {
+                    await FlushAsync(output, unflushed);
+                    unflushed = 0;
                 }
 
                 if (slot.Kind == FrameSlotKind.Request)

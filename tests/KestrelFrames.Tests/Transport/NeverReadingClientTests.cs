@@ -19,8 +19,8 @@ public sealed class NeverReadingClientTests
     private static readonly TimeSpan s_writeTimeout = TimeSpan.FromSeconds(5);
 
     // What the transport may hold for one stuck connection: the input pipe up to SocketTransport:MaxReadBufferSize
-    // (1 MiB by default), one batch of answers in the output pipe (MaxInFlightPerConnection = 32 of 64 KiB), and a few
-    // partly filled blocks; well below the 16 MiB the client pushes.
+    // (1 MiB by default), the output pipe up to MaxWriteBufferSize (64 KiB) plus one flush's worth of answers, and a
+    // few partly filled blocks; well below the 16 MiB the client pushes.
     private const long TransportBound = 4L * 1024 * 1024;
 
     [Fact]
@@ -59,13 +59,9 @@ public sealed class NeverReadingClientTests
 
         await closed;
 
-        // KNOWN FAILURE, intermittent, on both transports (epoll: up to 9.3 MiB rented; once the output pipe held 7.3 MiB
-        // and the input pipe 1 MiB; sockets: 4.3 MiB seen). Not the transport's doing: the write loop
-        // (Connections/FrameConnection.Output.cs) releases each slot as soon as its answer is written into the pipe, and
-        // flushes only when the next slot is not ready, so while the read loop keeps refilling the ring no flush ever
-        // waits and the output grows with whatever the client sends. docs/architecture.md says slots are released
-        // after the flush, which would bound the output to one ring; the epoll transport's reads (on threads of their
-        // own) make the long unflushed runs likelier and longer. Left failing on purpose: the bound is the documented one.
+        // The write loop flushes at least every 64 KiB of answers, so a flush meets the transport's backpressure even
+        // while the read loop keeps the ring full. Without that it only flushed when the next answer was not ready,
+        // and the output grew with whatever the client sent (9.3 MiB seen on epoll, 4.3 MiB on sockets).
         Assert.InRange(peak, 1, TransportBound);
 
         // The handler has returned; the transport gives its blocks back as it closes the socket (on the epoll

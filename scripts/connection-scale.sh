@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Connection scale (not CI): holds N idle frame connections open against the published server, each sending a
 # heartbeat and getting its answer, and reports the server's RSS growth per connection; then closes them all and
-# checks the server is back to zero connections.   Usage: scripts/connection-scale.sh [N ...]   (default 10000 18000)
+# checks the server is back to zero connections and to its starting descriptor count.   Usage: scripts/connection-scale.sh [N ...]   (default 10000 18000)
 # A process here may open at most 20,000 files (ulimit -Hn), which caps N near 19,000 for the client side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$out"' EXIT
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$http/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$server/status"; }
+fds() { ls "/proc/$server/fd" | wc -l; }
+fds0=$(fds)
 active() { curl -fsS "http://127.0.0.1:$http/metrics" | awk '/^frames_active_connections / {print $2}'; }
 
 for n in ${counts[@]}; do
@@ -58,5 +60,5 @@ print(f"/metrics with {n} connections open: median {scrapes[5]:.1f} ms, max {scr
 for s in socks: s.close()
 PY
   for _ in $(seq 1 100); do [ "$(active)" = "0" ] && break; sleep 0.1; done
-  echo "after closing: frames_active_connections $(active)"
+  echo "after closing: frames_active_connections $(active), open descriptors $(fds) ($fds0 at start)"
 done

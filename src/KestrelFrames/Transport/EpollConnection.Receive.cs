@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Connections;
 
@@ -16,6 +17,9 @@ internal sealed partial class EpollConnection
 
     // Below this much room in the pipe's current block, a receive takes a fresh block instead.
     private const int MinimumReceiveSize = 2048;
+
+    // Read at most this much per epoll report before the loop serves its other connections.
+    private const long MaxReceivePerReport = 256 * 1024;
 
     private static readonly Action<object?> s_receiveNow = static state => ((EpollConnection)state!).ReceiveOnce();
     private static readonly Action<object?> s_resume = static state => ((EpollConnection)state!).ResumeReceiving();
@@ -40,10 +44,13 @@ internal sealed partial class EpollConnection
     }
 
     /// <summary>
-    /// One recv into the input pipe, on the loop's thread. Level-triggered epoll reports the socket again while
-    /// data is left, so one recv per report is enough, and a connection with a lot to read does not starve the
-    /// others on its loop. The block is taken from the pipe only now, with data known to be there: an idle
-    /// connection holds none.
+    /// Receives what epoll reported, on the loop's thread, then hands it to the application with one flush. The
+    /// block is taken from the pipe only now, with data known to be there: an idle connection holds none. A short
+    /// recv drained the socket. A full one (a burst larger than the block's room) may have left more: the kernel's
+    /// count (FIONREAD) says how much, and the next recv asks a block of that size, so a burst is read in one report
+    /// and parsed as whole frames, yet no block is ever taken for a recv that would find nothing. Level-triggered
+    /// epoll reports the socket again if more than <see cref="MaxReceivePerReport"/> is waiting, so one busy
+    /// connection does not starve the others on its loop.
     /// </summary>
     private unsafe void ReceiveOnce()
     {
@@ -59,33 +66,36 @@ internal sealed partial class EpollConnection
         }
 
         PipeWriter writer = _input.Writer;
-        Memory<byte> memory = writer.GetMemory(MinimumReceiveSize);
+        int sizeHint = MinimumReceiveSize;
+        long total = 0;
         nint received;
-        fixed (byte* buffer = memory.Span)
+        while (true)
         {
-            received = Libc.Receive(_handle, buffer, (nuint)memory.Length, 0);
+            Memory<byte> memory = writer.GetMemory(sizeHint);
+            fixed (byte* buffer = memory.Span)
+            {
+                received = Libc.Receive(_handle, buffer, (nuint)memory.Length, 0);
+            }
+
+            if (received <= 0)
+            {
+                break;
+            }
+
+            writer.Advance((int)received);
+            total += received;
+            if (received < memory.Length || total >= MaxReceivePerReport || BytesWaiting() is not (> 0 and var waiting))
+            {
+                break;
+            }
+
+            sizeHint = Math.Min(waiting, MemoryPool.MaxBufferSize);
         }
 
-        if (received > 0)
+        if (total > 0)
         {
-            writer.Advance((int)received);
-            // The application's read loop is scheduled inline: it parses what arrived right here, on this thread.
-            ValueTask<FlushResult> flushing = writer.FlushAsync();
-            if (!flushing.IsCompleted)
-            {
-                PauseReceiving(flushing);
-            }
-            else if (flushing.Result.IsCompleted)
-            {
-                // The application stopped reading.
-                EndReceive(null);
-            }
-            else if (!_registered)
-            {
-                // Resumed after a hang-up while paused: epoll no longer reports this socket, so read on by hand.
-                _loop.Post(s_receiveNow, this);
-            }
-
+            // An end of stream or an error right behind the data is still there for the next report to find.
+            Deliver();
             return;
         }
 
@@ -102,6 +112,40 @@ internal sealed partial class EpollConnection
         }
 
         EndReceive(_aborted ? AbortError() : SocketError("recv", errno));
+    }
+
+    /// <summary>Bytes the kernel holds for this socket now (FIONREAD); 0 when it cannot tell.</summary>
+    private int BytesWaiting()
+    {
+        try
+        {
+            return _socket.Available;
+        }
+        catch (SocketException)
+        {
+            // Broken meanwhile: the next report's recv returns the error.
+            return 0;
+        }
+    }
+
+    private void Deliver()
+    {
+        // The application's read loop is scheduled inline: it parses what arrived right here, on this thread.
+        ValueTask<FlushResult> flushing = _input.Writer.FlushAsync();
+        if (!flushing.IsCompleted)
+        {
+            PauseReceiving(flushing);
+        }
+        else if (flushing.Result.IsCompleted)
+        {
+            // The application stopped reading.
+            EndReceive(null);
+        }
+        else if (!_registered)
+        {
+            // Resumed after a hang-up while paused: epoll no longer reports this socket, so read on by hand.
+            _loop.Post(s_receiveNow, this);
+        }
     }
 
     private void PauseReceiving(ValueTask<FlushResult> flushing)

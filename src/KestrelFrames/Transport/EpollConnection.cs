@@ -98,9 +98,10 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     {
         lock (_interestLock)
         {
+            // Set first: the loop may report the socket (and read it) before Register returns.
+            _registered = true;
             _interest = Libc.EPOLLIN | Libc.EPOLLRDHUP;
             _registration = _loop.Register(_handle, _interest, this);
-            _registered = true;
         }
     }
 

@@ -151,9 +151,10 @@ internal sealed partial class EpollConnectionListener : IConnectionListener, IEp
             connection.Start();
             return connection;
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
-            // Reset between accept and here (its endpoints cannot be read): nothing to serve.
+            // Reset between accept and here (its endpoints cannot be read), or epoll refused it (out of memory):
+            // nothing to serve, and the accept loop goes on.
             socket.Dispose();
             return null;
         }

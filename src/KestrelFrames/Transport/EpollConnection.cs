@@ -6,6 +6,7 @@ using System.Runtime.InteropServices;
 using KestrelFrames.Primitives;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace KestrelFrames.Transport;
 
@@ -73,7 +74,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
 
     public override string ConnectionId { get; set; }
 
-    public override Microsoft.AspNetCore.Http.Features.IFeatureCollection Features { get; }
+    public override IFeatureCollection Features { get; }
 
     public override IDictionary<object, object?> Items
     {

@@ -39,8 +39,8 @@ internal sealed partial class EpollConnection
     private async Task SendLoopAsync()
     {
         PipeReader reader = _output.Reader;
-        Exception? error = null;
         bool finished = false;
+        bool broken = false;
         try
         {
             while (true)
@@ -63,7 +63,6 @@ internal sealed partial class EpollConnection
                 reader.AdvanceTo(result.Buffer.End);
                 if (_aborted || result.IsCanceled)
                 {
-                    error = AbortError();
                     break;
                 }
 
@@ -74,9 +73,9 @@ internal sealed partial class EpollConnection
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or ConnectionResetException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
         {
-            error = ex;
+            broken = true;
         }
         finally
         {
@@ -85,7 +84,16 @@ internal sealed partial class EpollConnection
                 ShutdownSend();
             }
 
-            reader.Complete(error);
+            // Completed without an error, as Kestrel's socket transport does, whatever ended it: the writer's next flush
+            // reports the output as completed. An exception would be thrown at whoever writes next, and over TLS that
+            // is Kestrel's TLS layer, which lets it escape as an Error per connection and strands its pipes. A broken
+            // connection is the input's news: the loop reads the reset and completes the input with it.
+            reader.Complete();
+            if (broken)
+            {
+                _loop.Post(s_receiveNow, this);
+            }
+
             DirectionEnded();
         }
     }

@@ -35,6 +35,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     private static readonly Action<object?> s_abort = static state =>
     {
         var connection = (EpollConnection)state!;
+        connection._output.Reader.CancelPendingRead();
+        connection._writable.Set();
         connection.CloseSocket(connection.AbortError());
     };
 
@@ -136,8 +138,9 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
             // Already broken or closed.
         }
 
-        _output.Reader.CancelPendingRead();
-        _writable.Set();
+        // The rest on the loop's thread: waking the send loop runs its continuation, and through the pipes the layers
+        // above (TLS), inline, and the caller may be any thread (the heartbeat's timer, a worker). A failure there
+        // must meet the loop's catch, not escape into the caller: on a timer thread it would end the process.
         _loop.Post(s_abort, this);
     }
 

@@ -134,8 +134,25 @@ internal sealed partial class FrameConnection : ISlotOwner
         return unanswered;
     }
 
-    /// <summary>Called by the shared heartbeat, once a tick, on a timer thread.</summary>
+    /// <summary>
+    /// Called by the shared heartbeat, once a tick, on a timer thread. Never throws: an exception out of a timer
+    /// callback ends the process, and a timeout's abort runs the transport's and TLS's code.
+    /// </summary>
     public void OnHeartbeat(long now)
+    {
+        try
+        {
+            CheckTimeouts(now);
+        }
+#pragma warning disable CA1031 // A bug in one connection's timeout path is that connection's failure, not the process's.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Fail(ex);
+        }
+    }
+
+    private void CheckTimeouts(long now)
     {
         switch (_timeouts.Check(now, nothingInFlight: _queue.Count == 0))
         {

@@ -12,6 +12,13 @@ public sealed class DelegateFrameHandler(Func<FrameContext, CancellationToken, V
     public static Action<IServiceCollection> Use(Func<FrameContext, CancellationToken, ValueTask> handle) =>
         services => services.Replace(ServiceDescriptor.Singleton<IFrameHandler>(new DelegateFrameHandler(handle)));
 
+    /// <summary>An echo handler that holds every request until <paramref name="gate"/> completes.</summary>
+    public static Action<IServiceCollection> EchoAfter(Task gate) => Use(async (frame, _) =>
+    {
+        await gate;
+        await Echo(frame);
+    });
+
     public static async ValueTask Echo(FrameContext frame)
     {
         frame.Response.Write(frame.Request.Span);

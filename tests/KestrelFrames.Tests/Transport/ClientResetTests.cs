@@ -21,11 +21,7 @@ public sealed class ClientResetTests
     public async Task A_client_reset_while_the_server_has_stopped_reading_it_for_backpressure_releases_everything_once_the_handlers_resume()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = TestFrameServer.Start(services: DelegateFrameHandler.Use(async (frame, _) =>
-        {
-            await gate.Task;
-            await DelegateFrameHandler.Echo(frame);
-        }));
+        await using var server = TestFrameServer.Start(services: DelegateFrameHandler.EchoAfter(gate.Task));
         using var closures = new ConnectionClosures(server);
         using var unobserved = new UnobservedTaskExceptions();
         BlockMemoryPoolFactory transport = server.Services.GetRequiredService<BlockMemoryPoolFactory>();

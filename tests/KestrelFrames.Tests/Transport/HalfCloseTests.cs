@@ -22,11 +22,7 @@ public sealed class HalfCloseTests
     public async Task A_client_that_half_closes_behind_more_requests_than_the_server_buffers_reads_every_answer_then_eof_without_a_reset()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = TestFrameServer.Start(services: DelegateFrameHandler.Use(async (frame, _) =>
-        {
-            await gate.Task;
-            await DelegateFrameHandler.Echo(frame);
-        }));
+        await using var server = TestFrameServer.Start(services: DelegateFrameHandler.EchoAfter(gate.Task));
         BlockMemoryPoolFactory transport = server.Services.GetRequiredService<BlockMemoryPoolFactory>();
         using var client = await server.ConnectAsync();
         byte[][] payloads = [.. Enumerable.Range(0, Requests).Select(i => TestPayloads.Random(PayloadSize, seed: 1000 + i))];

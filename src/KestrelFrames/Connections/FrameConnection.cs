@@ -46,6 +46,11 @@ internal sealed partial class FrameConnection : ISlotOwner
 
     public EndPoint? RemoteEndPoint => _context.RemoteEndPoint;
 
+    // Read for spans only: the PROXY reader replaced RemoteEndPoint with the client, the socket still knows its peer.
+    public EndPoint? PeerEndPoint => _context.Features.Get<IConnectionSocketFeature>()?.Socket.RemoteEndPoint ?? RemoteEndPoint;
+
+    public EndPoint? LocalEndPoint => _context.LocalEndPoint;
+
     /// <summary>Cancelled when the client can no longer receive answers: handlers may stop early.</summary>
     public CancellationToken Aborted => _aborted.Token;
 

@@ -19,7 +19,6 @@ public static class FrameOperationsEndpointRouteBuilderExtensions
         endpoints.MapHealthChecks("/health", HealthOptions(FrameHealthTags.Ready));
 
         FrameMetrics metrics = endpoints.ServiceProvider.GetRequiredService<FrameMetrics>();
-        endpoints.ServiceProvider.GetRequiredService<FrameGaugeSampler>();
         endpoints.MapGet("/metrics", context => MetricsEndpoint.WriteAsync(context, metrics));
         return endpoints;
     }

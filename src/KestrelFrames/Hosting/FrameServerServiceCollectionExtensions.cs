@@ -40,7 +40,6 @@ public static class FrameServerServiceCollectionExtensions
         services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton<FrameHeartbeat>();
         services.TryAddSingleton<ConnectionLimiter>();
-        services.TryAddSingleton<FrameGaugeSampler>();
         services.TryAddSingleton<BlockMemoryPoolFactory>();
         services.TryAddSingleton<EpollTransportFactory>();
 
@@ -48,6 +47,7 @@ public static class FrameServerServiceCollectionExtensions
         // connection before the pool stops: no request can be stranded in the queue.
         services.AddHostedService(sp => sp.GetRequiredService<WorkerPool>());
         services.AddHostedService<FrameServerLifecycle>();
+        services.AddHostedService<FrameGauges>();
 
         services.AddHealthChecks()
             .AddCheck<WorkerPoolHealthCheck>("worker_pool", tags: [FrameHealthTags.Live, FrameHealthTags.Ready])

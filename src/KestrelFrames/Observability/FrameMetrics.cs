@@ -21,6 +21,11 @@ internal sealed class FrameMetrics : IDisposable
     private static readonly string[] s_protocolErrorLabels =
         ["frame_too_large", "protocol_error", "frame_timeout", "idle_timeout", "write_timeout"];
 
+    private static readonly string[] s_proxyRejectionLabels =
+        [.. Enum.GetNames<ProxyRejection>().Select(name => name.ToLowerInvariant())];
+
+    private static readonly string[] s_outcomeLabels = ["ok", "busy", "handler_error"];
+
     private readonly Gauge _activeConnections;
     private readonly Counter _connections;
     private readonly Counter.Child _requestsOk;
@@ -34,7 +39,6 @@ internal sealed class FrameMetrics : IDisposable
     private readonly Counter.Child[] _proxyRejections;
     private readonly Counter _receivedBytes;
     private readonly Counter _sentBytes;
-    private readonly Meter _meter;
     private readonly Histogram<double> _durationInstrument;
 
     public FrameMetrics(IMeterFactory meterFactory)
@@ -44,9 +48,9 @@ internal sealed class FrameMetrics : IDisposable
         _activeConnections = factory.CreateGauge("frames_active_connections", "Frame connections open now.");
         _connections = factory.CreateCounter("frames_connections_total", "Frame connections accepted.");
         Counter requests = Labelled(factory, "frames_requests_total", "Requests answered, by outcome (ok, busy, handler_error).", "outcome");
-        _requestsOk = requests.WithLabels("ok");
-        _requestsBusy = requests.WithLabels("busy");
-        _requestsHandlerError = requests.WithLabels("handler_error");
+        _requestsOk = requests.WithLabels(s_outcomeLabels[0]);
+        _requestsBusy = requests.WithLabels(s_outcomeLabels[1]);
+        _requestsHandlerError = requests.WithLabels(s_outcomeLabels[2]);
         _requestDuration = factory.CreateHistogram(
             "frames_request_duration_seconds",
             "Time from a request fully read to its answer handed to the transport.",
@@ -58,44 +62,45 @@ internal sealed class FrameMetrics : IDisposable
         Counter protocolErrors = Labelled(factory, "frames_protocol_errors_total", "Connections closed for a client's fault, by reason.", "reason");
         _protocolErrors = [.. s_protocolErrorLabels.Select(label => protocolErrors.WithLabels(label))];
         Counter proxyRejections = Labelled(factory, "frames_proxy_protocol_rejected_total", "Connections closed by the PROXY protocol reader, by reason (untrusted, missing, malformed, timeout).", "reason");
-        _proxyRejections = [.. Enum.GetNames<ProxyRejection>().Select(name => proxyRejections.WithLabels(name.ToLowerInvariant()))];
+        _proxyRejections = [.. s_proxyRejectionLabels.Select(label => proxyRejections.WithLabels(label))];
         _receivedBytes = factory.CreateCounter("frames_received_bytes_total", "Bytes of frames received, headers included.");
         _sentBytes = factory.CreateCounter("frames_sent_bytes_total", "Bytes of frames sent, headers included.");
-        QueueLength = factory.CreateGauge("frames_worker_queue_length", "Work items (the requests of one read of one connection) waiting in the worker pool's queue.");
-        WorkersBusy = factory.CreateGauge("frames_workers_busy", "Workers running requests now.");
-        InFlightRequests = factory.CreateGauge("frames_inflight_requests", "Requests read and not yet answered, across connections.");
-        Draining = factory.CreateGauge("frames_draining", "1 while the server is shutting down, else 0.");
         TransportInfo = factory.CreateGauge("frames_transport_info", "The transport under the Frames endpoint (epoll or sockets): 1 for the one running.", "transport");
-        MemoryPoolBytes = factory.CreateGauge("frames_memory_pool_bytes", "Transport blocks (Frames:TransportBlockSize) in use by connections (rented) and kept idle for reuse (pooled), in bytes.", "state");
 
-        _meter = meterFactory.Create(MeterName);
-        _meter.CreateObservableUpDownCounter("frames.active_connections", () => (long)_activeConnections.Value, description: "Frame connections open now.");
-        _meter.CreateObservableCounter("frames.connections", () => (long)_connections.Value, description: "Frame connections accepted.");
-        _meter.CreateObservableCounter("frames.requests", ObserveRequests, description: "Requests answered, by outcome.");
-        _meter.CreateObservableCounter("frames.received_bytes", () => (long)_receivedBytes.Value, "By");
-        _meter.CreateObservableCounter("frames.sent_bytes", () => (long)_sentBytes.Value, "By");
-        _meter.CreateObservableUpDownCounter("frames.worker_queue_length", () => (long)QueueLength.Value);
-        _durationInstrument = _meter.CreateHistogram<double>("frames.request.duration", "s", "Time from a request fully read to its answer handed to the transport.");
+        // Every frames_* series has its instrument here with the same meaning, read at collection time from the
+        // same counters (the server-wide gauges are added by FrameGauges, which reads them from their live source).
+        // Units follow the OpenTelemetry conventions: annotations in braces for counts, UCUM for the rest.
+        Meter = meterFactory.Create(MeterName);
+        Meter.CreateObservableUpDownCounter("frames.active_connections", () => (long)_activeConnections.Value, "{connection}", "Frame connections open now.");
+        Meter.CreateObservableCounter("frames.connections", () => (long)_connections.Value, "{connection}", "Frame connections accepted.");
+        Meter.CreateObservableCounter("frames.connections.probes", () => (long)_probes.Value, "{connection}", "Frame connections closed before sending a byte (load balancer TCP probes).");
+        Meter.CreateObservableCounter("frames.connections.rejected", () => Observe("reason", ["connection_limit", "per_ip_limit"], [_rejectedConnectionLimit, _rejectedPerIpLimit]), "{connection}", "Frame connections refused at accept, by reason.");
+        Meter.CreateObservableCounter("frames.protocol_errors", () => Observe("reason", s_protocolErrorLabels, _protocolErrors), "{connection}", "Connections closed for a client's fault, by reason.");
+        Meter.CreateObservableCounter("frames.proxy_protocol.rejected", () => Observe("reason", s_proxyRejectionLabels, _proxyRejections), "{connection}", "Connections closed by the PROXY protocol reader, by reason.");
+        Meter.CreateObservableCounter("frames.requests", () => Observe("outcome", s_outcomeLabels, [_requestsOk, _requestsBusy, _requestsHandlerError]), "{request}", "Requests answered, by outcome.");
+        Meter.CreateObservableCounter("frames.received_bytes", () => (long)_receivedBytes.Value, "By", "Bytes of frames received, headers included.");
+        Meter.CreateObservableCounter("frames.sent_bytes", () => (long)_sentBytes.Value, "By", "Bytes of frames sent, headers included.");
+
+        // Without advice the SDK's default bounds (0, 5, 10 ... 10000) are meant for milliseconds: every request
+        // would land in the first bucket. The same bounds as /metrics, so the two backends agree.
+        _durationInstrument = Meter.CreateHistogram(
+            "frames.request.duration",
+            "s",
+            "Time from a request fully read to its answer handed to the transport.",
+            tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
     }
+
+    /// <summary>The <c>KestrelFrames</c> meter, for instruments whose source is another component.</summary>
+    public Meter Meter { get; }
 
     public CollectorRegistry Registry { get; }
 
     /// <summary>Requests answered since start, whatever the outcome.</summary>
     public long RequestsAnswered => (long)(_requestsOk.Value + _requestsBusy.Value + _requestsHandlerError.Value);
 
-    public Gauge QueueLength { get; }
-
-    public Gauge WorkersBusy { get; }
-
-    public Gauge InFlightRequests { get; }
-
-    public Gauge Draining { get; }
-
     /// <summary>1, labelled with the transport that runs the Frames endpoint.</summary>
     public Gauge TransportInfo { get; }
-
-    /// <summary>Transport pool bytes by state, <c>rented</c> or <c>pooled</c>.</summary>
-    public Gauge MemoryPoolBytes { get; }
 
     public void ConnectionOpened()
     {
@@ -134,20 +139,21 @@ internal sealed class FrameMetrics : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="sample"/> before each scrape: gauges that are cheap to compute then, and costly to keep exact per request.</summary>
-    public void SampleBeforeScrape(Action sample) => Registry.AddBeforeCollectCallback(sample);
-
     public void Dispose()
     {
-        _meter.Dispose();
+        Meter.Dispose();
     }
 
-    private Measurement<long>[] ObserveRequests() =>
-    [
-        new((long)_requestsOk.Value, new KeyValuePair<string, object?>("outcome", "ok")),
-        new((long)_requestsBusy.Value, new KeyValuePair<string, object?>("outcome", "busy")),
-        new((long)_requestsHandlerError.Value, new KeyValuePair<string, object?>("outcome", "handler_error")),
-    ];
+    private static Measurement<long>[] Observe(string label, string[] values, Counter.Child[] counters)
+    {
+        var measurements = new Measurement<long>[counters.Length];
+        for (int i = 0; i < counters.Length; i++)
+        {
+            measurements[i] = new((long)counters[i].Value, new KeyValuePair<string, object?>(label, values[i]));
+        }
+
+        return measurements;
+    }
 
     private static Counter Labelled(MetricFactory factory, string name, string help, string label) =>
         factory.CreateCounter(name, help, new CounterConfiguration { LabelNames = [label] });

@@ -14,8 +14,11 @@ internal struct RequestSpan
     /// <summary>True when a span would be recorded: check it before gathering <see cref="Start"/>'s arguments.</summary>
     public static bool IsEnabled => FrameActivitySource.Source.HasListeners();
 
-    /// <summary>Read loop: starts the span (when <see cref="IsEnabled"/>).</summary>
-    public void Start(string connectionId, EndPoint? remoteEndPoint, int requestSize)
+    /// <summary>
+    /// Read loop: starts the span (when <see cref="IsEnabled"/>). <paramref name="client"/> is the client as the
+    /// server knows it (from a PROXY header, if one came), <paramref name="peer"/> the socket's other end.
+    /// </summary>
+    public void Start(string connectionId, EndPoint? client, EndPoint? peer, EndPoint? local, int requestSize)
     {
         // StartActivity would make the span Activity.Current for the rest of the read loop, parenting every later
         // request of the connection under this one: each request is a root span, and the loop's current is restored.
@@ -25,13 +28,16 @@ internal struct RequestSpan
         Activity.Current = previous;
         if (_activity is { IsAllDataRequested: true } activity)
         {
+            // The OpenTelemetry RPC and network conventions (docs/operations.md, "Traces", says which apply).
+            activity.SetTag("rpc.system.name", "kestrelframes");
+            activity.SetTag("network.transport", "tcp");
             activity.SetTag("kestrelframes.connection.id", connectionId);
             activity.SetTag("kestrelframes.request.size", requestSize);
-            activity.SetTag("network.transport", "tcp");
-            if (remoteEndPoint is IPEndPoint peer)
+            SetAddress(activity, "client.address", "client.port", client);
+            SetAddress(activity, "network.peer.address", "network.peer.port", peer);
+            if (local is IPEndPoint server)
             {
-                activity.SetTag("network.peer.address", peer.Address.ToString());
-                activity.SetTag("network.peer.port", peer.Port);
+                activity.SetTag("server.port", server.Port);
             }
         }
     }
@@ -45,7 +51,8 @@ internal struct RequestSpan
         Activity? previous = Activity.Current;
         if (_activity is { } activity)
         {
-            activity.SetTag("kestrelframes.queue_time_us", (long)time.GetElapsedTime(receivedTimestamp).TotalMicroseconds);
+            // Seconds, as the conventions want durations; the unit is not in the name.
+            activity.SetTag("kestrelframes.request.queue_time", time.GetElapsedTime(receivedTimestamp).TotalSeconds);
             Activity.Current = activity;
         }
 
@@ -63,7 +70,14 @@ internal struct RequestSpan
             return;
         }
 
-        activity.SetTag("kestrelframes.outcome", status switch { null => "ok", FrameStatus.Busy => "busy", _ => "handler_error" });
+        string outcome = status switch { null => "ok", FrameStatus.Busy => "busy", _ => "handler_error" };
+        activity.SetTag("kestrelframes.outcome", outcome);
+        if (status is not null)
+        {
+            // error.type on both failures; only a handler's failure is the server's error (Busy is load shedding).
+            activity.SetTag("error.type", outcome);
+        }
+
         if (status == FrameStatus.HandlerError)
         {
             activity.SetStatus(ActivityStatusCode.Error, "handler failed");
@@ -71,5 +85,14 @@ internal struct RequestSpan
 
         activity.Stop();
         _activity = null;
+    }
+
+    private static void SetAddress(Activity activity, string addressTag, string portTag, EndPoint? endPoint)
+    {
+        if (endPoint is IPEndPoint ip)
+        {
+            activity.SetTag(addressTag, ip.Address.ToString());
+            activity.SetTag(portTag, ip.Port);
+        }
     }
 }

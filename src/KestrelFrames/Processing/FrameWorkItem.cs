@@ -87,7 +87,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         ReceivedTimestamp = receivedTimestamp;
         if (RequestSpan.IsEnabled)
         {
-            _span.Start(ConnectionId, RemoteEndPoint, _requestLength);
+            _span.Start(ConnectionId, RemoteEndPoint, _connection.PeerEndPoint, _connection.LocalEndPoint, _requestLength);
         }
     }
 
@@ -98,7 +98,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         ReceivedTimestamp = receivedTimestamp;
         if (RequestSpan.IsEnabled)
         {
-            _span.Start(ConnectionId, RemoteEndPoint, requestSize: 0);
+            _span.Start(ConnectionId, RemoteEndPoint, _connection.PeerEndPoint, _connection.LocalEndPoint, requestSize: 0);
         }
 
         Complete(status);

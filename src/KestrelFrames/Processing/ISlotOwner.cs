@@ -12,7 +12,13 @@ internal interface ISlotOwner
 {
     string ConnectionId { get; }
 
+    /// <summary>The client: the address a trusted PROXY header carried, else the socket's peer.</summary>
     EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>The socket's peer: the load balancer when a PROXY header named the client.</summary>
+    EndPoint? PeerEndPoint { get; }
+
+    EndPoint? LocalEndPoint { get; }
 
     CancellationToken Aborted { get; }
 

@@ -12,6 +12,10 @@ internal sealed class TestSlotOwner(long maxBufferedBytes = 1024 * 1024) : ISlot
 
     public EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 40000);
 
+    public EndPoint? PeerEndPoint => RemoteEndPoint;
+
+    public EndPoint? LocalEndPoint => new IPEndPoint(IPAddress.Loopback, 9000);
+
     public CancellationToken Aborted => CancellationToken.None;
 
     public BufferBudget Budget { get; } = new(Options.Create(new FrameServerOptions { MaxBufferedBytes = maxBufferedBytes }));

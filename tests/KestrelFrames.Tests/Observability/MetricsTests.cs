@@ -38,19 +38,11 @@ public sealed class MetricsTests
     [Fact]
     public async Task Requests_held_by_the_handler_show_as_in_flight_busy_workers_and_queue_length()
     {
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var server = TestFrameServer.Start(
-            new Dictionary<string, string?> { ["Frames:Workers"] = "1" },
-            DelegateFrameHandler.Use(async (frame, _) =>
-            {
-                started.TrySetResult();
-                await gate.Task;
-                await DelegateFrameHandler.Echo(frame);
-            }));
+        var gated = new GatedEcho();
+        await using var server = TestFrameServer.Start(new Dictionary<string, string?> { ["Frames:Workers"] = "1" }, gated.Handler);
         var clients = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => server.ConnectAsync()));
         await clients[0].SendFrameAsync("a"u8);
-        await started.Task;
+        await gated.FirstCall;
         foreach (var client in clients.Skip(1))
         {
             await client.SendFrameAsync("b"u8);
@@ -62,7 +54,7 @@ public sealed class MetricsTests
         Assert.Equal(5, Sample(text, "frames_inflight_requests"));
         Assert.Equal(1, Sample(text, "frames_workers_busy"));
 
-        gate.SetResult();
+        gated.Open();
         foreach (var client in clients)
         {
             await client.ReadRequiredFrameAsync();
@@ -120,6 +112,52 @@ public sealed class MetricsTests
         Assert.Contains($"microsoft_aspnetcore_server_kestrel_kestrel_active_connections{{network_transport=\"tcp\",network_type=\"ipv4\",server_address=\"127.0.0.1\",server_port=\"{server.FramesEndPoint.Port}\"}} 1", text, StringComparison.Ordinal);
         Assert.Contains("system_runtime_dotnet_gc_heap_total_allocated", text, StringComparison.Ordinal);
         Assert.Contains("# HELP frames_requests_total ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_configured_limits_and_the_build_are_on_metrics()
+    {
+        await using var server = TestFrameServer.Start(new Dictionary<string, string?>
+        {
+            ["Frames:MaxConnections"] = "123",
+            ["Frames:Workers"] = "7",
+            ["Frames:QueueCapacity"] = "99",
+            ["Frames:MaxBufferedBytes"] = "1048576",
+            ["Frames:MaxInFlightPerConnection"] = "5",
+        });
+
+        string text = await server.Http.GetStringAsync("/metrics");
+
+        Assert.Equal(123, Sample(text, "frames_max_connections"));
+        Assert.Equal(7, Sample(text, "frames_workers"));
+        Assert.Equal(99, Sample(text, "frames_worker_queue_capacity"));
+        Assert.Equal(1048576, Sample(text, "frames_max_buffered_bytes"));
+        Assert.Equal(5, Sample(text, "frames_max_inflight_per_connection"));
+        (string version, string commit) = KestrelFrames.Hosting.FrameGauges.BuildVersion();
+        Assert.Equal(1, Sample(text, $"frames_build_info{{version=\"{version}\",commit=\"{commit}\",runtime=\"{Environment.Version}\"}}"));
+    }
+
+    [Fact]
+    public async Task The_standard_process_series_count_what_the_kernel_counts()
+    {
+        await using var server = TestFrameServer.Start();
+        using var client = await server.ConnectAsync();
+
+        string text = await server.Http.GetStringAsync("/metrics");
+
+        // Descriptors move with the test run's other servers: bounded by the kernel's own count before and after.
+        long fdsBefore = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        double fds = Sample(await server.Http.GetStringAsync("/metrics"), "process_open_fds");
+        long fdsAfter = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        Assert.InRange(fds, Math.Min(fdsBefore, fdsAfter) - 50, Math.Max(fdsBefore, fdsAfter) + 50);
+        string limits = File.ReadAllLines("/proc/self/limits").Single(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+        Assert.Equal(double.Parse(limits.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], System.Globalization.CultureInfo.InvariantCulture), Sample(text, "process_max_fds"));
+        Assert.InRange(Sample(text, "process_resident_memory_bytes"), Environment.WorkingSet / 2, Environment.WorkingSet * 2);
+        Assert.True(Sample(text, "process_virtual_memory_bytes") > Sample(text, "process_resident_memory_bytes"));
+        Assert.InRange(Sample(text, "process_cpu_seconds_total"), 0.01, Environment.CpuUsage.TotalTime.TotalSeconds);
+        double start = Sample(text, "process_start_time_seconds");
+        Assert.InRange(start, DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        Assert.True(Sample(text, "system_runtime_dotnet_thread_pool_threads") >= 1);
     }
 
     [Fact]

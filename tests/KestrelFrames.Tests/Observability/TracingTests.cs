@@ -10,7 +10,7 @@ namespace KestrelFrames.Tests.Observability;
 public sealed class TracingTests
 {
     [Fact]
-    public async Task Each_request_gets_one_root_span_with_its_connection_size_outcome_and_peer()
+    public async Task Each_request_gets_one_root_span_with_its_connection_size_outcome_and_addresses()
     {
         var spans = new List<Activity>();
         await using var server = TestFrameServer.Start(services: Tracing(spans));
@@ -33,8 +33,14 @@ public sealed class TracingTests
             Assert.Null(span.ParentId); // A root: never the previous request of the connection.
             Assert.Equal("ok", span.GetTagItem("kestrelframes.outcome"));
             Assert.Equal("127.0.0.1", span.GetTagItem("network.peer.address"));
+            Assert.Equal("127.0.0.1", span.GetTagItem("client.address")); // No PROXY header: the client is the peer.
+            Assert.Equal(local.Port, span.GetTagItem("client.port"));
+            Assert.Equal(server.FramesEndPoint.Port, span.GetTagItem("server.port"));
+            Assert.Equal("tcp", span.GetTagItem("network.transport"));
+            Assert.Equal("kestrelframes", span.GetTagItem("rpc.system.name"));
+            Assert.Null(span.GetTagItem("error.type"));
             Assert.NotNull(span.GetTagItem("kestrelframes.connection.id"));
-            Assert.NotNull(span.GetTagItem("kestrelframes.queue_time_us"));
+            Assert.InRange((double)span.GetTagItem("kestrelframes.request.queue_time")!, 0, double.MaxValue);
         });
         Assert.Equal([10, 11, 12], mine.Select(s => (int)s.GetTagItem("kestrelframes.request.size")!).Order());
         Assert.Equal(3, mine.Select(s => s.TraceId).Distinct().Count());
@@ -59,6 +65,63 @@ public sealed class TracingTests
         Activity span = Assert.Single(Mine(spans, local));
         Assert.Equal(ActivityStatusCode.Error, span.Status);
         Assert.Equal("handler_error", span.GetTagItem("kestrelframes.outcome"));
+        Assert.Equal("handler_error", span.GetTagItem("error.type"));
+    }
+
+    [Fact]
+    public async Task A_busy_answer_carries_an_error_type_but_leaves_the_span_unset()
+    {
+        var spans = new List<Activity>();
+        var gated = new GatedEcho();
+        var settings = new Dictionary<string, string?> { ["Frames:Workers"] = "1", ["Frames:QueueCapacity"] = "1", ["Frames:OverloadMode"] = "Shed" };
+        await using var server = TestFrameServer.Start(settings, services =>
+        {
+            Tracing(spans)(services);
+            gated.Handler(services);
+        });
+        using var holder = await server.ConnectAsync();
+        using var queued = await server.ConnectAsync();
+        using var client = await server.ConnectAsync();
+        var local = (IPEndPoint)client.Socket.LocalEndPoint!;
+
+        await holder.SendFrameAsync("a"u8); // Takes the one worker...
+        await gated.FirstCall;
+        await queued.SendFrameAsync("b"u8); // ...fills the queue...
+        await MetricsScrape.ScrapeUntilAsync(server, text => MetricsScrape.Sample(text, "frames_worker_queue_length") == 1);
+        await client.SendFrameAsync("c"u8); // ...so this one is refused.
+        Assert.Equal(FrameStatus.Busy, (await client.ReadRequiredFrameAsync()).Status);
+        gated.Open();
+        await holder.ReadRequiredFrameAsync();
+        await queued.ReadRequiredFrameAsync();
+
+        await server.StopAsync();
+        Activity span = Assert.Single(Mine(spans, local));
+        Assert.Equal("busy", span.GetTagItem("error.type"));
+        Assert.Equal(ActivityStatusCode.Unset, span.Status);
+    }
+
+    [Fact]
+    public async Task Behind_a_proxy_the_client_is_the_headers_source_and_the_peer_is_the_balancer()
+    {
+        var spans = new List<Activity>();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Frames:ProxyProtocol:Mode"] = "Optional",
+            ["Frames:ProxyProtocol:TrustedProxies:0"] = "127.0.0.1",
+        };
+        await using var server = TestFrameServer.Start(settings, Tracing(spans));
+        using var connection = await server.ConnectAsync();
+        var local = (IPEndPoint)connection.Socket.LocalEndPoint!;
+
+        await connection.SendRawAsync([.. ProxyHeaders.V2Proxy(IPEndPoint.Parse("203.0.113.7:5555"), IPEndPoint.Parse("192.0.2.1:7000")), .. FrameTestClient.Encode("x"u8)]);
+        await connection.ReadRequiredFrameAsync();
+
+        await server.StopAsync();
+        Activity span = Assert.Single(Mine(spans, local));
+        Assert.Equal("203.0.113.7", span.GetTagItem("client.address"));
+        Assert.Equal(5555, span.GetTagItem("client.port"));
+        Assert.Equal("127.0.0.1", span.GetTagItem("network.peer.address"));
+        Assert.Equal(local.Port, span.GetTagItem("network.peer.port"));
     }
 
     [Fact]

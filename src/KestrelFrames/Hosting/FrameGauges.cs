@@ -70,6 +70,8 @@ internal sealed class FrameGauges(
         Limit("frames_workers", "frames.limit.workers", "{worker}", "Frames:Workers, the worker pool's size.", o.Workers);
         Limit("frames_worker_queue_capacity", "frames.limit.worker_queue_capacity", "{work_item}", "Frames:QueueCapacity, the worker queue's capacity.", o.QueueCapacity);
         Limit("frames_max_buffered_bytes", "frames.limit.max_buffered_bytes", "By", "Frames:MaxBufferedBytes, the request and answer bytes the server holds at most.", o.MaxBufferedBytes);
+        // What the runtime may use: the container's memory limit, or the machine's memory without one.
+        Limit("frames_memory_limit_bytes", "frames.limit.memory", "By", "The memory the process may use: the container's limit, else the machine's memory.", GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
         Limit("frames_max_inflight_per_connection", "frames.limit.max_inflight_per_connection", "{request}", "Frames:MaxInFlightPerConnection, the unanswered requests one connection may have.", o.MaxInFlightPerConnection);
 
         void Limit(string name, string instrument, string unit, string help, long value)

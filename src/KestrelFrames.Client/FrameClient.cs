@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using KestrelFrames.Client.Internal;
 using Polly;
@@ -98,6 +99,11 @@ public sealed class FrameClient : IAsyncDisposable
             throw new ArgumentException("A request needs a payload: an empty frame is a heartbeat (see PingAsync).", nameof(payload));
         }
 
+        return ClientInstruments.IsObserved ? SendObservedAsync(payload, cancellationToken) : SendCoreAsync(payload, cancellationToken);
+    }
+
+    private ValueTask<FrameResponse> SendCoreAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
         if (_busyRetry is null)
         {
             return _session.SendAsync(payload, cancellationToken);
@@ -107,6 +113,30 @@ public sealed class FrameClient : IAsyncDisposable
             static (state, token) => state.Session.SendAsync(state.Payload, token),
             (Session: _session, Payload: payload),
             cancellationToken);
+    }
+
+    // Only when a listener observes the client: the span and the measurements cost an async state machine.
+    private async ValueTask<FrameResponse> SendObservedAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        Activity? activity = ClientInstruments.StartRequest(_session.Host, _session.Port);
+        try
+        {
+            FrameResponse response = await SendCoreAsync(payload, cancellationToken);
+            string outcome = response.Status switch
+            {
+                FrameResponseStatus.Ok => "ok",
+                FrameResponseStatus.Busy => "busy",
+                _ => "handler_error",
+            };
+            ClientInstruments.StopRequest(activity, _session.Host, _session.Port, started, outcome, response.IsOk ? null : outcome);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            ClientInstruments.StopRequest(activity, _session.Host, _session.Port, started, "error", ex.GetType().FullName);
+            throw;
+        }
     }
 
     /// <summary>

@@ -63,6 +63,10 @@ internal sealed class FrameSession : IAsyncDisposable
     /// <summary>Test hook: called on the read loop when a heartbeat the client sent by itself is answered.</summary>
     internal Action? HeartbeatAnswered { get; set; }
 
+    public string Host => _host;
+
+    public int Port => _port;
+
     public ValueTask<FrameResponse> SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -204,6 +208,7 @@ internal sealed class FrameSession : IAsyncDisposable
                     _disposing.Token);
                 Interlocked.Increment(ref _reconnects);
                 Interlocked.Add(ref _resentRequests, unanswered.Count);
+                ClientInstruments.Reconnected(_host, _port, unanswered.Count);
                 return connection;
             }
             catch (OperationCanceledException) when (_disposing.IsCancellationRequested)

@@ -30,4 +30,13 @@ public sealed class FrameEndpoints
             _endpoints.Add(listenOptions);
         }
     }
+
+    /// <summary>An endpoint Kestrel unbound to bind it again from reloaded configuration.</summary>
+    internal void Remove(ListenOptions listenOptions)
+    {
+        lock (_endpoints)
+        {
+            _endpoints.Remove(listenOptions);
+        }
+    }
 }

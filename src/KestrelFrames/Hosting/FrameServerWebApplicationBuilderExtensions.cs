@@ -5,6 +5,7 @@ using KestrelFrames.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -50,10 +51,20 @@ public static class FrameServerWebApplicationBuilderExtensions
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             // Configure(section) must get the real section: the argument-less overload reads an empty one,
-            // and the named endpoints are then never found.
-            kestrel.Configure(context.Configuration.GetSection("Kestrel"))
+            // and the named endpoints are then never found. With reloadOnChange, Kestrel watches the endpoints'
+            // certificate files too: when one changes, it unbinds the endpoint (its connections drain as at a
+            // shutdown) and binds it again, running this callback again on new listen options.
+            ListenOptions? configured = null;
+            kestrel.Configure(context.Configuration.GetSection("Kestrel"), reloadOnChange: true)
                 .Endpoint(FramesEndpointName, endpoint =>
                 {
+                    FrameEndpoints frameEndpoints = kestrel.ApplicationServices.GetRequiredService<FrameEndpoints>();
+                    if (configured is not null)
+                    {
+                        frameEndpoints.Remove(configured);
+                    }
+
+                    configured = endpoint.ListenOptions;
                     FrameServerOptions options = kestrel.ApplicationServices.GetRequiredService<IOptions<FrameServerOptions>>().Value;
                     if (options.ResolvedTransport == FrameTransport.Epoll)
                     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using KestrelFrames.Tests.Infrastructure;
 using static KestrelFrames.Tests.Infrastructure.MetricsScrape;
 
@@ -37,6 +38,46 @@ public sealed class TlsTests : IDisposable
         await first.SendRawAsync([0x7F, 0, 0, 0]);
         Assert.Equal(FrameStatus.FrameTooLarge, (await first.ReadRequiredFrameAsync()).Status);
         Assert.True(await first.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task A_new_connection_gets_the_new_certificate_once_its_file_changes_and_the_port_stays_the_same()
+    {
+        using var next = new TestCertificate();
+        var settings = _certificate.FramesTlsSettings();
+        settings["Kestrel:Endpoints:Frames:Url"] = $"https://127.0.0.1:{Client.ClientTestKit.FreePort()}";
+        await using var server = TestFrameServer.Start(settings);
+        using (var before = await FrameTestClient.ConnectTlsAsync(server.FramesEndPoint, _certificate.Certificate))
+        {
+            await before.SendFrameAsync("old"u8);
+            Assert.Equal("old"u8.ToArray(), (await before.ReadRequiredFrameAsync()).Payload);
+        }
+
+        _certificate.ReplaceFileWith(next);
+
+        // Kestrel watches the file and rebinds the endpoint with the new certificate; until it has, a handshake
+        // shows the old one (or, while it rebinds, the port refuses).
+        FrameTestClient? after = null;
+        await Polling.UntilAsync(() => (after = TryConnectTls(server, next)) is not null, () => "the endpoint never served the new certificate");
+        using (after)
+        {
+            await after!.SendFrameAsync("new"u8);
+            Assert.Equal("new"u8.ToArray(), (await after.ReadRequiredFrameAsync()).Payload);
+        }
+
+        Assert.Single(server.Services.GetRequiredService<FrameEndpoints>().EndPoints);
+    }
+
+    private static FrameTestClient? TryConnectTls(TestFrameServer server, TestCertificate expected)
+    {
+        try
+        {
+            return FrameTestClient.ConnectTlsAsync(server.FramesEndPoint, expected.Certificate).GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is System.Security.Authentication.AuthenticationException or System.Net.Sockets.SocketException or IOException)
+        {
+            return null;
+        }
     }
 
     [Fact]

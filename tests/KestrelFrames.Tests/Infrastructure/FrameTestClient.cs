@@ -42,7 +42,18 @@ public sealed class FrameTestClient : IDisposable
 
         var tls = new System.Net.Security.SslStream(network, leaveInnerStreamOpen: false,
             (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == serverCertificate.GetCertHashString());
-        await tls.AuthenticateAsClientAsync("localhost");
+        try
+        {
+            await tls.AuthenticateAsClientAsync("localhost");
+        }
+        catch
+        {
+            // A failed handshake must not leave the connection open on the server.
+            await tls.DisposeAsync();
+            socket.Dispose();
+            throw;
+        }
+
         return new FrameTestClient(socket, tls);
     }
 

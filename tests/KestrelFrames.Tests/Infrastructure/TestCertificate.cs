@@ -35,6 +35,17 @@ public sealed class TestCertificate : IDisposable
         ["Kestrel:Endpoints:Frames:Certificate:Password"] = Password,
     };
 
+    /// <summary>
+    /// Puts <paramref name="next"/>'s certificate in this one's file, as a rotation does: written beside it, then
+    /// renamed over it, so a watcher never reads half a file.
+    /// </summary>
+    public void ReplaceFileWith(TestCertificate next)
+    {
+        string staging = PfxPath + ".new";
+        File.WriteAllBytes(staging, next.Certificate.Export(X509ContentType.Pfx, Password));
+        File.Move(staging, PfxPath, overwrite: true);
+    }
+
     public void Dispose()
     {
         Certificate.Dispose();

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
 using KestrelFrames.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static KestrelFrames.Tests.Infrastructure.MetricsScrape;
 
 namespace KestrelFrames.Tests.Connections;

@@ -5,6 +5,8 @@ using KestrelFrames.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,7 +32,8 @@ public static class FrameServerWebApplicationBuilderExtensions
         builder.Services.AddFrameServer(builder.Configuration);
 
         // HostOptions:ShutdownTimeout bounds the whole drain; operators set it next to Frames:DrainDelay.
-        builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
+        builder.Services.AddOptions<HostOptions>().BindStrictly(builder.Configuration.GetSection(HostOptionsValidator.SectionName));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HostOptions>, HostOptionsValidator>());
         builder.AddFrameTelemetry();
 
         // Kestrel's socket transport (IOQueueCount, UnsafePreferInlineScheduling, buffer sizes), tuned by measurement:
@@ -40,7 +43,8 @@ public static class FrameServerWebApplicationBuilderExtensions
         // and the read loop only parses, copies and queues. Measured faster on every case (docs/benchmarks.md).
         builder.Services.Configure<SocketTransportOptions>(transport => transport.UnsafePreferInlineScheduling = true);
         builder.Services.AddTransient<IStartupFilter, ThreadPoolHttpStartupFilter>();
-        builder.Services.Configure<SocketTransportOptions>(builder.Configuration.GetSection("SocketTransport"));
+        builder.Services.AddOptions<SocketTransportOptions>().BindStrictly(builder.Configuration.GetSection(SocketTransportOptionsValidator.SectionName));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocketTransportOptions>, SocketTransportOptionsValidator>());
 
         // Replaces the factory Kestrel registered, so the transport's blocks are Frames:TransportBlockSize.
         builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<BlockMemoryPoolFactory>()));
@@ -71,15 +75,27 @@ public static class FrameServerWebApplicationBuilderExtensions
 
                     if (endpoint.IsHttps)
                     {
-                        // Read here, at bind time: the ConfigureKestrel callback around this runs during Build,
-                        // before ValidateFrameServer has had a chance to report a bad value in one line.
-                        endpoint.HttpsOptions.HandshakeTimeout = options.TlsHandshakeTimeout;
-                        endpoint.ListenOptions.UseHttps(endpoint.HttpsOptions);
+                        UseTls(endpoint.ListenOptions, endpoint.HttpsOptions, options);
                     }
 
                     endpoint.ListenOptions.UseFrames();
                 });
         });
         return builder;
+    }
+
+    private static void UseTls(ListenOptions listenOptions, HttpsConnectionAdapterOptions https, FrameServerOptions options)
+    {
+        // Kestrel's own message for this is an ArgumentException from UseHttps, with a stack trace.
+        if (https.ServerCertificate is null && https.ServerCertificateSelector is null)
+        {
+            throw new OptionsValidationException(FramesEndpointName, typeof(FrameServerOptions),
+                [$"{KestrelEndpointValidator.EndpointsSection}:{FramesEndpointName}:Certificate is not set: an https:// Frames URL needs a server certificate (Certificate:Path and KeyPath, or Subject and Store)."]);
+        }
+
+        // Read here, at bind time: the ConfigureKestrel callback around this runs during Build, before
+        // ValidateFrameServer has had a chance to report a bad value in one line.
+        https.HandshakeTimeout = options.TlsHandshakeTimeout;
+        listenOptions.UseHttps(https);
     }
 }

@@ -19,7 +19,8 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 }
 
-// Exit codes: 0 stopped; 2 a configuration error (one line on stderr naming the key).
+// Exit codes: 0 drained and stopped; 2 a configuration error (one line on stderr naming the key); 3 stopped, but
+// the shutdown timeout cut the drain short and aborted the connections still open.
 var startFailureLog = new HostStartFailureLogFilter();
 WebApplication app;
 try
@@ -42,8 +43,7 @@ app.Lifetime.ApplicationStarted.Register(startFailureLog.Started);
 IConfiguration configuration = app.Configuration;
 try
 {
-    await app.RunAsync();
-    return 0;
+    return await app.RunFrameServerAsync() == FrameServerShutdown.Drained ? 0 : 3;
 }
 catch (OptionsValidationException ex)
 {

@@ -98,7 +98,14 @@ internal sealed partial class FrameServerLifecycle(
         if (state.IsDraining)
         {
             TimeSpan elapsed = time.GetElapsedTime(state.DrainStartedAt);
-            LogDrained(logger, state.DrainedConnections, state.DrainedRequests, elapsed.TotalMilliseconds, metrics.RequestsAnswered);
+            if (state.ShutdownTimedOut)
+            {
+                LogDrainCutShort(logger, elapsed.TotalMilliseconds, state.DrainedConnections, state.DrainedRequests, metrics.RequestsAnswered);
+            }
+            else
+            {
+                LogDrained(logger, state.DrainedConnections, state.DrainedRequests, elapsed.TotalMilliseconds, metrics.RequestsAnswered);
+            }
         }
 
         return Task.CompletedTask;
@@ -106,6 +113,7 @@ internal sealed partial class FrameServerLifecycle(
 
     private void OnShutdownTimeout()
     {
+        state.SetShutdownTimedOut();
         int unanswered = connections.AbortAll();
         LogShutdownTimeout(logger, unanswered);
     }
@@ -127,6 +135,9 @@ internal sealed partial class FrameServerLifecycle(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Drained {Connections} frame connections and {Requests} requests in {ElapsedMs:F0} ms; {Answered} requests answered since start.")]
     private static partial void LogDrained(ILogger logger, int connections, long requests, double elapsedMs, long answered);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Drain cut short by the shutdown timeout after {ElapsedMs:F0} ms: {Connections} frame connections closed and {Requests} requests answered while draining; {Answered} requests answered since start.")]
+    private static partial void LogDrainCutShort(ILogger logger, double elapsedMs, int connections, long requests, long answered);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Shutdown timeout reached: aborted the remaining frame connections with {Unanswered} requests unanswered.")]
     private static partial void LogShutdownTimeout(ILogger logger, int unanswered);

@@ -27,6 +27,7 @@ try
 {
     // Content root is the binary's folder, where appsettings.json is copied, also under `dotnet run`.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+    builder.Logging.AddTimestamps();
     startFailureLog.Register(builder.Logging);
     builder.AddFrameServer();
     app = builder.Build().ValidateFrameServer();

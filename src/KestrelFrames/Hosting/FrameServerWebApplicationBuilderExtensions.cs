@@ -75,7 +75,7 @@ public static class FrameServerWebApplicationBuilderExtensions
 
                     if (endpoint.IsHttps)
                     {
-                        UseTls(endpoint.ListenOptions, endpoint.HttpsOptions, options);
+                        UseTls(endpoint.ListenOptions, endpoint.HttpsOptions, options, kestrel.ApplicationServices);
                     }
 
                     endpoint.ListenOptions.UseFrames();
@@ -84,7 +84,7 @@ public static class FrameServerWebApplicationBuilderExtensions
         return builder;
     }
 
-    private static void UseTls(ListenOptions listenOptions, HttpsConnectionAdapterOptions https, FrameServerOptions options)
+    private static void UseTls(ListenOptions listenOptions, HttpsConnectionAdapterOptions https, FrameServerOptions options, IServiceProvider services)
     {
         // Kestrel's own message for this is an ArgumentException from UseHttps, with a stack trace.
         if (https.ServerCertificate is null && https.ServerCertificateSelector is null)
@@ -96,6 +96,8 @@ public static class FrameServerWebApplicationBuilderExtensions
         // Read here, at bind time: the ConfigureKestrel callback around this runs during Build, before
         // ValidateFrameServer has had a chance to report a bad value in one line.
         https.HandshakeTimeout = options.TlsHandshakeTimeout;
+        listenOptions.Use(next => ActivatorUtilities.CreateInstance<TlsHandshakeLogMiddleware>(services, next).OnConnectionAsync);
         listenOptions.UseHttps(https);
+        listenOptions.Use(TlsHandshakeLogMiddleware.MarkCompleted);
     }
 }

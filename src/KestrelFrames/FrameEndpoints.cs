@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace KestrelFrames;
 
@@ -10,6 +11,7 @@ namespace KestrelFrames;
 public sealed class FrameEndpoints
 {
     private readonly List<ListenOptions> _endpoints = [];
+    private readonly List<HttpsConnectionAdapterOptions> _tls = [];
 
     /// <summary>The addresses the Frames endpoints are bound to; valid once the server has started.</summary>
     public IReadOnlyList<EndPoint> EndPoints
@@ -20,6 +22,26 @@ public sealed class FrameEndpoints
             {
                 return [.. _endpoints.Select(e => e.EndPoint)];
             }
+        }
+    }
+
+    /// <summary>The TLS settings of the Frames endpoints that have TLS, for the start-up log.</summary>
+    internal IReadOnlyList<HttpsConnectionAdapterOptions> Tls
+    {
+        get
+        {
+            lock (_endpoints)
+            {
+                return [.. _tls];
+            }
+        }
+    }
+
+    internal void AddTls(HttpsConnectionAdapterOptions options)
+    {
+        lock (_endpoints)
+        {
+            _tls.Add(options);
         }
     }
 

@@ -99,5 +99,6 @@ public static class FrameServerWebApplicationBuilderExtensions
         listenOptions.Use(next => ActivatorUtilities.CreateInstance<TlsHandshakeLogMiddleware>(services, next).OnConnectionAsync);
         listenOptions.UseHttps(https);
         listenOptions.Use(TlsHandshakeLogMiddleware.MarkCompleted);
+        services.GetRequiredService<FrameEndpoints>().AddTls(https);
     }
 }

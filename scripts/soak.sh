@@ -23,7 +23,8 @@
 #     count is back 18-24 s after the load ends), so the script polls up to 45 s; the 2 are runtime threads that
 #     come and go on an idle server (the tiered-compilation worker, a background-GC thread created on first use,
 #     one more pool worker): idle counts of 19 to 21 were measured around a start-up count of 20;
-#   - no Error or Critical line in either server's log (the console formatter's "fail:" and "crit:");
+#   - no Error or Critical line in either server's log (the console formatter's "fail:" and "crit:", after the
+#     timestamp);
 #   - /health/ready answers 200 on both, and both then exit 0 on SIGTERM.
 # The one-line summary comes last. Ports: SOAK_PORT_BASE (default 19700) to +1 for frames, +10 and +11 for
 # HTTP, all on 127.0.0.1. SOAK_KEEP=1 keeps the work directory (logs, JSON) even when the run passes.
@@ -261,10 +262,11 @@ fi
 
 # No Error or Critical log line; still ready.
 for name in plain tls; do
-  bad=$(grep -cE '^(fail|crit):' "$work/$name.log" || true)
+  # The plain formatter starts each entry with a timestamp, then the level.
+  bad=$(grep -cE '^([^ ]+ )?(fail|crit):' "$work/$name.log" || true)
   if [ "$bad" != 0 ]; then
     fail "$name: $bad Error/Critical log lines; the first:"
-    grep -m 3 -A 6 -E '^(fail|crit):' "$work/$name.log" | sed 's/^/  /'
+    grep -m 3 -A 6 -E '^([^ ]+ )?(fail|crit):' "$work/$name.log" | sed 's/^/  /'
   fi
 done
 for http in $plain_http $tls_http; do

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace KestrelFrames;
 
@@ -10,6 +11,7 @@ namespace KestrelFrames;
 public sealed class FrameEndpoints
 {
     private readonly List<ListenOptions> _endpoints = [];
+    private readonly Dictionary<ListenOptions, HttpsConnectionAdapterOptions> _tls = [];
 
     /// <summary>The addresses the Frames endpoints are bound to; valid once the server has started.</summary>
     public IReadOnlyList<EndPoint> EndPoints
@@ -20,6 +22,26 @@ public sealed class FrameEndpoints
             {
                 return [.. _endpoints.Select(e => e.EndPoint)];
             }
+        }
+    }
+
+    /// <summary>The TLS settings of the Frames endpoints that have TLS, for the start-up log.</summary>
+    internal IReadOnlyList<HttpsConnectionAdapterOptions> Tls
+    {
+        get
+        {
+            lock (_endpoints)
+            {
+                return [.. _tls.Values];
+            }
+        }
+    }
+
+    internal void AddTls(ListenOptions listenOptions, HttpsConnectionAdapterOptions options)
+    {
+        lock (_endpoints)
+        {
+            _tls[listenOptions] = options;
         }
     }
 
@@ -37,6 +59,7 @@ public sealed class FrameEndpoints
         lock (_endpoints)
         {
             _endpoints.Remove(listenOptions);
+            _tls.Remove(listenOptions);
         }
     }
 }

@@ -12,6 +12,7 @@ internal sealed class FrameServerState
     private volatile bool _stopping;
     private volatile bool _draining;
     private volatile bool _listening;
+    private volatile bool _shutdownTimedOut;
     private long _drainedRequests;
     private int _drainedConnections;
 
@@ -20,6 +21,9 @@ internal sealed class FrameServerState
     public bool IsDraining => _draining;
 
     public bool IsListening => _listening;
+
+    /// <summary>The host's shutdown timeout ran out before the frame connections were done, and aborted the rest.</summary>
+    public bool ShutdownTimedOut => _shutdownTimedOut;
 
     public long DrainStartedAt { get; private set; }
 
@@ -37,6 +41,8 @@ internal sealed class FrameServerState
     }
 
     public void SetListening(bool listening) => _listening = listening;
+
+    public void SetShutdownTimedOut() => _shutdownTimedOut = true;
 
     /// <summary>A request answered while draining: it counts towards the drain summary.</summary>
     public void RequestDrained() => Interlocked.Increment(ref _drainedRequests);

@@ -50,6 +50,9 @@ internal sealed class FrameServices(
     /// <summary>Clients aborted for not reading their answers.</summary>
     public LogThrottle WriteTimeouts { get; } = new("write timeout", LogLevel.Warning, logger, time);
 
+    /// <summary>TLS connections that failed or timed out in the handshake.</summary>
+    public LogThrottle TlsHandshakeFailures { get; } = new("TLS handshake failure", LogLevel.Warning, logger, time);
+
     public TimeProvider Time { get; } = time;
 
     public ILogger Logger { get; } = logger;
@@ -74,5 +77,6 @@ internal sealed class FrameServices(
         LimitRejections.Dispose();
         ProxyRejections.Dispose();
         WriteTimeouts.Dispose();
+        TlsHandshakeFailures.Dispose();
     }
 }

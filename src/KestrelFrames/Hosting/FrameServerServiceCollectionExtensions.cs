@@ -23,7 +23,7 @@ public static class FrameServerServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<FrameServerOptions>()
-            .Bind(configuration.GetSection(FrameServerOptions.SectionName))
+            .BindStrictly(configuration.GetSection(FrameServerOptions.SectionName))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FrameServerOptions>, FrameServerOptionsValidator>());
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using KestrelFrames.Connections;
 using KestrelFrames.Hosting;
 using KestrelFrames.Primitives;
@@ -6,17 +7,19 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace KestrelFrames;
 
 /// <summary>Wires the frame server into a <see cref="WebApplicationBuilder"/>.</summary>
-public static class FrameServerWebApplicationBuilderExtensions
+public static partial class FrameServerWebApplicationBuilderExtensions
 {
     /// <summary>The Kestrel endpoint, under <c>Kestrel:Endpoints</c>, that speaks the frame protocol.</summary>
     public const string FramesEndpointName = "Frames";
@@ -31,7 +34,8 @@ public static class FrameServerWebApplicationBuilderExtensions
         builder.Services.AddFrameServer(builder.Configuration);
 
         // HostOptions:ShutdownTimeout bounds the whole drain; operators set it next to Frames:DrainDelay.
-        builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
+        builder.Services.AddOptions<HostOptions>().BindStrictly(builder.Configuration.GetSection(HostOptionsValidator.SectionName));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HostOptions>, HostOptionsValidator>());
         builder.AddFrameTelemetry();
 
         // Kestrel's socket transport (IOQueueCount, UnsafePreferInlineScheduling, buffer sizes), tuned by measurement:
@@ -41,7 +45,8 @@ public static class FrameServerWebApplicationBuilderExtensions
         // and the read loop only parses, copies and queues. Measured faster on every case (docs/benchmarks.md).
         builder.Services.Configure<SocketTransportOptions>(transport => transport.UnsafePreferInlineScheduling = true);
         builder.Services.AddTransient<IStartupFilter, ThreadPoolHttpStartupFilter>();
-        builder.Services.Configure<SocketTransportOptions>(builder.Configuration.GetSection("SocketTransport"));
+        builder.Services.AddOptions<SocketTransportOptions>().BindStrictly(builder.Configuration.GetSection(SocketTransportOptionsValidator.SectionName));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocketTransportOptions>, SocketTransportOptionsValidator>());
 
         // Replaces the factory Kestrel registered, so the transport's blocks are Frames:TransportBlockSize.
         builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<BlockMemoryPoolFactory>()));
@@ -59,9 +64,10 @@ public static class FrameServerWebApplicationBuilderExtensions
                 .Endpoint(FramesEndpointName, endpoint =>
                 {
                     FrameEndpoints frameEndpoints = kestrel.ApplicationServices.GetRequiredService<FrameEndpoints>();
-                    if (configured is not null)
+                    bool rebinding = configured is not null;
+                    if (rebinding)
                     {
-                        frameEndpoints.Remove(configured);
+                        frameEndpoints.Remove(configured!);
                     }
 
                     configured = endpoint.ListenOptions;
@@ -82,15 +88,40 @@ public static class FrameServerWebApplicationBuilderExtensions
 
                     if (endpoint.IsHttps)
                     {
-                        // Read here, at bind time: the ConfigureKestrel callback around this runs during Build,
-                        // before ValidateFrameServer has had a chance to report a bad value in one line.
-                        endpoint.HttpsOptions.HandshakeTimeout = options.TlsHandshakeTimeout;
-                        endpoint.ListenOptions.UseHttps(endpoint.HttpsOptions);
+                        UseTls(endpoint.ListenOptions, endpoint.HttpsOptions, options, kestrel.ApplicationServices);
                     }
 
                     endpoint.ListenOptions.UseFrames();
+                    ILogger logger = kestrel.ApplicationServices.GetRequiredService<ILogger<FrameEndpoints>>();
+                    if (rebinding && logger.IsEnabled(LogLevel.Information))
+                    {
+                        X509Certificate2? certificate = endpoint.IsHttps ? endpoint.HttpsOptions.ServerCertificate : null;
+                        DateTime? notAfter = certificate?.NotAfter.ToUniversalTime();
+                        LogRebinding(logger, endpoint.ListenOptions.EndPoint, certificate?.Subject ?? "-", certificate?.Thumbprint ?? "-", notAfter);
+                    }
                 });
         });
         return builder;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Frames endpoint {EndPoint} rebinding from changed configuration or certificate files; its connections drain. TLS certificate {Subject} ({Thumbprint}), valid until {NotAfter:u}.")]
+    private static partial void LogRebinding(ILogger logger, System.Net.EndPoint endPoint, string subject, string thumbprint, DateTime? notAfter);
+
+    private static void UseTls(ListenOptions listenOptions, HttpsConnectionAdapterOptions https, FrameServerOptions options, IServiceProvider services)
+    {
+        // Kestrel's own message for this is an ArgumentException from UseHttps, with a stack trace.
+        if (https.ServerCertificate is null && https.ServerCertificateSelector is null)
+        {
+            throw new OptionsValidationException(FramesEndpointName, typeof(FrameServerOptions),
+                [$"{KestrelEndpointValidator.EndpointsSection}:{FramesEndpointName}:Certificate is not set: an https:// Frames URL needs a server certificate (Certificate:Path and KeyPath, or Subject and Store)."]);
+        }
+
+        // Read here, at bind time: the ConfigureKestrel callback around this runs during Build, before
+        // ValidateFrameServer has had a chance to report a bad value in one line.
+        https.HandshakeTimeout = options.TlsHandshakeTimeout;
+        listenOptions.Use(next => ActivatorUtilities.CreateInstance<TlsHandshakeLogMiddleware>(services, next).OnConnectionAsync);
+        listenOptions.UseHttps(https);
+        listenOptions.Use(TlsHandshakeLogMiddleware.MarkCompleted);
+        services.GetRequiredService<FrameEndpoints>().AddTls(listenOptions, https);
     }
 }

@@ -66,6 +66,7 @@ public sealed class TlsTests : IDisposable
         }
 
         Assert.Single(server.Services.GetRequiredService<FrameEndpoints>().EndPoints);
+        Assert.Equal(next.Certificate.Thumbprint, Assert.Single(server.Services.GetRequiredService<FrameEndpoints>().Tls).ServerCertificate!.Thumbprint);
     }
 
     private static FrameTestClient? TryConnectTls(TestFrameServer server, TestCertificate expected)
@@ -107,6 +108,29 @@ public sealed class TlsTests : IDisposable
         using var good = await FrameTestClient.ConnectTlsAsync(server.FramesEndPoint, _certificate.Certificate);
         await good.SendFrameAsync("ok"u8);
         Assert.Equal("ok"u8.ToArray(), (await good.ReadRequiredFrameAsync()).Payload);
+    }
+
+    [Fact]
+    public async Task A_failed_handshake_logs_one_warning_and_a_good_one_logs_none()
+    {
+        var logs = new LogWaiter();
+        await using (var server = TestFrameServer.Start(_certificate.FramesTlsSettings(), logs.Register))
+        {
+            using (var good = await FrameTestClient.ConnectTlsAsync(server.FramesEndPoint, _certificate.Certificate))
+            {
+                await good.SendFrameAsync("ok"u8);
+                Assert.Equal("ok"u8.ToArray(), (await good.ReadRequiredFrameAsync()).Payload);
+            }
+
+            using var plain = await server.ConnectAsync();
+            await plain.SendFrameAsync("hello"u8);
+
+            string warning = await logs.WaitForAsync("TLS handshake failed");
+            Assert.StartsWith("Warning: ", warning, StringComparison.Ordinal);
+        }
+
+        // Stopped: every connection, the good one included, has been through the check by now.
+        Assert.Single(logs.Lines, line => line.Contains("TLS handshake", StringComparison.Ordinal));
     }
 
     public void Dispose() => _certificate.Dispose();

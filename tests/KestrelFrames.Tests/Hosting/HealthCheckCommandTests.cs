@@ -16,6 +16,30 @@ public sealed class HealthCheckCommandTests
     }
 
     [Fact]
+    public async Task Healthcheck_given_a_base_url_asks_its_health_live()
+    {
+        await using var server = TestFrameServer.Start();
+        int port = server.Http.BaseAddress!.Port;
+
+        await using var check = ServerProcess.Run(["healthcheck", $"http://127.0.0.1:{port}"]);
+
+        Assert.Equal(0, await check.WaitForExitAsync());
+        Assert.Contains($"http://127.0.0.1:{port}/health/live: 200", check.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://[::1")]
+    [InlineData("localhost:8080")]
+    [InlineData("/health/live")]
+    public async Task Healthcheck_given_a_malformed_url_exits_one_with_one_line_saying_so(string url)
+    {
+        await using var check = ServerProcess.Run(["healthcheck", url]);
+
+        Assert.Equal(1, await check.WaitForExitAsync());
+        Assert.Equal($"healthcheck: '{url}' is not an http:// or https:// URL.", check.Output.Trim());
+    }
+
+    [Fact]
     public async Task Healthcheck_exits_one_when_nothing_answers()
     {
         int port = FreePort();

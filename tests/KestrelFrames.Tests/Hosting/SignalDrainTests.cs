@@ -79,6 +79,24 @@ public sealed class SignalDrainTests
         Assert.DoesNotContain("Shutdown timeout reached", server.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_drain_cut_short_by_the_shutdown_timeout_exits_with_code_3()
+    {
+        // A client that never closes holds its connection in the linger after ShuttingDown, for far longer than the
+        // shutdown timeout: the drain cannot finish, whatever the machine's speed.
+        await using var server = ServerProcess.Start("--HostOptions:ShutdownTimeout=00:00:01", "--Frames:LingerTimeout=00:05:00");
+        using var client = await FrameTestClient.ConnectAsync(await server.FramesEndPoint);
+        await client.SendFrameAsync("hello"u8);
+        Assert.Equal("hello"u8.ToArray(), (await client.ReadRequiredFrameAsync()).Payload);
+
+        server.Terminate();
+
+        Assert.Equal(FrameStatus.ShuttingDown, (await client.ReadRequiredFrameAsync()).Status);
+        Assert.Equal(3, await server.WaitForExitAsync());
+        Assert.Contains("Shutdown timeout reached", server.Output, StringComparison.Ordinal);
+        Assert.Contains("Drain cut short by the shutdown timeout", server.Output, StringComparison.Ordinal);
+    }
+
     public static TheoryData<int> Runs => [.. Enumerable.Range(1, 20)];
 
     /// <summary>

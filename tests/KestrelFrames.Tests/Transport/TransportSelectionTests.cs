@@ -24,6 +24,6 @@ public sealed class TransportSelectionTests
         string line = await logs.WaitForAsync("Frames transport:");
 
         // TransportLoops sets the epoll transport's loops; on Kestrel's sockets the count is its IOQueueCount.
-        Assert.Contains(TestTransport.IsEpoll ? "Frames transport: epoll, 3 I/O loops." : "Frames transport: sockets,", line, StringComparison.Ordinal);
+        Assert.Contains(TestTransport.IsEpoll ? "Frames transport: epoll, 3 I/O loops," : "Frames transport: sockets,", line, StringComparison.Ordinal);
     }
 }

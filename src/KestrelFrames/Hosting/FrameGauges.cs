@@ -4,6 +4,7 @@ using KestrelFrames.Connections;
 using KestrelFrames.Observability;
 using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
+using KestrelFrames.Transport;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -23,6 +24,7 @@ internal sealed class FrameGauges(
     ConnectionManager connections,
     FrameServerState state,
     BlockMemoryPoolFactory transportPool,
+    EpollTransportFactory epoll,
     IOptions<FrameServerOptions> options) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -55,6 +57,8 @@ internal sealed class FrameGauges(
             new(transportPool.RentedBytes, new KeyValuePair<string, object?>("state", "rented")),
             new(transportPool.PooledBytes, new KeyValuePair<string, object?>("state", "pooled")),
         ], "By", "Transport blocks in use by connections (rented) and kept idle for reuse (pooled).");
+        meter.CreateObservableUpDownCounter("frames.transport.info", () => new Measurement<int>(1,
+            new KeyValuePair<string, object?>("transport", epoll.LoopCount > 0 ? "epoll" : "sockets")), "1", "1, tagged with the transport that runs the Frames endpoint.");
 
         AddLimits(factory, meter, options.Value);
         AddBuildInfo(factory, meter);

@@ -44,7 +44,7 @@ public sealed class FrameTestClient : IDisposable
             (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == serverCertificate.GetCertHashString());
         try
         {
-            await tls.AuthenticateAsClientAsync("localhost");
+            await tls.AuthenticateAsClientAsync("localhost").WaitAsync(s_timeout);
         }
         catch
         {

@@ -7,9 +7,13 @@ namespace KestrelFrames.Tests.Infrastructure;
 /// </summary>
 internal static class Polling
 {
-    public static async Task UntilAsync(Func<bool> condition, Func<string> failure)
+    public static Task UntilAsync(Func<bool> condition, Func<string> failure) =>
+        UntilAsync(() => Task.FromResult(condition()), failure);
+
+    /// <summary>For a condition that must itself wait (a connection attempt): never block a test thread on it.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, Func<string> failure)
     {
-        for (int attempt = 0; !condition(); attempt++)
+        for (int attempt = 0; !await condition(); attempt++)
         {
             Assert.True(attempt < 3_000, failure());
             await Task.Delay(10);

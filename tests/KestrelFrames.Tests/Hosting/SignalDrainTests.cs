@@ -181,9 +181,12 @@ public sealed class SignalDrainTests
             return await reading;
         }).ToArray();
 
-        await warmedUp.Task;
+        // A connection that fails before it is warm must fail the test, not leave it waiting for the others.
+        Task<(int answered, Frame? frame)[]> all = Task.WhenAll(load);
+        await Task.WhenAny(warmedUp.Task, all);
+        Assert.False(all.IsFaulted, all.Exception?.ToString());
         server.Terminate();
-        var results = await Task.WhenAll(load);
+        var results = await all;
 
         Assert.Equal(0, await server.WaitForExitAsync());
         Assert.All(results, r => Assert.Equal(FrameStatus.ShuttingDown, r.frame?.Status));

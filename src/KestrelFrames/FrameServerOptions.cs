@@ -97,4 +97,7 @@ public sealed class FrameServerOptions
 
     /// <summary>PROXY protocol from L4 balancers, so limits, logs and traces see the real client address.</summary>
     public ProxyProtocolOptions ProxyProtocol { get; set; } = new();
+
+    /// <summary>Per-client request and connection rates, partitioned by client address (after PROXY protocol). Off by default.</summary>
+    public RateLimitOptions RateLimit { get; set; } = new();
 }

@@ -28,6 +28,7 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         CheckTime(failures, nameof(options.DrainDelay), options.DrainDelay, allowZero: true);
         CheckTime(failures, nameof(options.TlsHandshakeTimeout), options.TlsHandshakeTimeout, allowZero: false);
         ValidateProxyProtocol(failures, options.ProxyProtocol);
+        ValidateRateLimit(failures, options.RateLimit);
         if (!Enum.IsDefined(options.OverloadMode))
         {
             failures.Add($"{FrameServerOptions.SectionName}:{nameof(options.OverloadMode)} must be Backpressure or Shed (was {options.OverloadMode}).");
@@ -70,6 +71,20 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         {
             failures.Add($"{Key}:TrustedProxies must list the balancers' addresses when {Key}:Mode is {proxy.Mode}.");
         }
+    }
+
+    /// <summary>
+    /// Each 0 (off) up to a million a second, beyond any one client's share of a server. Burst 0 means one second's
+    /// worth (RequestsPerSecond); a Burst while RequestsPerSecond is 0 is allowed and does nothing, so the limit can
+    /// be turned off with one key.
+    /// </summary>
+    private static void ValidateRateLimit(List<string> failures, RateLimitOptions rate)
+    {
+        const int MaxRate = 1_000_000;
+        const string Key = nameof(FrameServerOptions.RateLimit);
+        Check(failures, $"{Key}:{nameof(rate.RequestsPerSecond)}", rate.RequestsPerSecond, 0, MaxRate);
+        Check(failures, $"{Key}:{nameof(rate.Burst)}", rate.Burst, 0, MaxRate);
+        Check(failures, $"{Key}:{nameof(rate.ConnectionsPerSecond)}", rate.ConnectionsPerSecond, 0, MaxRate);
     }
 
     private static void CheckTime(List<string> failures, string key, TimeSpan value, bool allowZero)

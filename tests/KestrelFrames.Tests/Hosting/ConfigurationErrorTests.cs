@@ -30,6 +30,9 @@ public sealed class ConfigurationErrorTests
     [InlineData("--Kestrel:Endpoints:Http:Url=ftp://127.0.0.1:0", "Kestrel:Endpoints:Http:Url must start with http:// or https://")]
     [InlineData("--Kestrel:Endpoints:Http:Url=http://192.0.2.1:0", "Kestrel:Endpoints:Http:Url cannot be bound")]
     [InlineData("--Kestrel:Endpoints:Frames:Url=https://127.0.0.1:0", "Kestrel:Endpoints:Frames:Certificate is not set")]
+    [InlineData("--Frames:RateLimit:RequestsPerSecond=-1", "Frames:RateLimit:RequestsPerSecond")]
+    [InlineData("--Frames:RateLimit:Burst=-1", "Frames:RateLimit:Burst")]
+    [InlineData("--Frames:RateLimit:ConnectionsPerSecond=-1", "Frames:RateLimit:ConnectionsPerSecond")]
     public async Task A_bad_value_stops_the_start_with_one_line_naming_the_key(string argument, string key)
     {
         await using var server = ServerProcess.Start(argument);

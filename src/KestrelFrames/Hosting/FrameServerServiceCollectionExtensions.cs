@@ -40,6 +40,7 @@ public static class FrameServerServiceCollectionExtensions
         services.TryAddSingleton<ConnectionManager>();
         services.TryAddSingleton<FrameHeartbeat>();
         services.TryAddSingleton<ConnectionLimiter>();
+        services.TryAddSingleton<ClientRateLimiter>();
         services.TryAddSingleton<BlockMemoryPoolFactory>();
         services.TryAddSingleton<EpollTransportFactory>();
 

@@ -9,20 +9,57 @@ using Microsoft.Extensions.Logging;
 namespace KestrelFrames.Connections;
 
 /// <summary>
-/// First stop of every frame connection: applies TCP keep-alive and the connection limits. A connection over a
-/// limit is answered ConnectionLimit and closed without reaching the worker pool. Kestrel's own
-/// MaxConcurrentConnections would close it silently, and would count the HTTP endpoint too.
+/// First stop of every frame connection: applies TCP keep-alive, the client's connection rate and the connection
+/// limits. A connection over one is answered ConnectionLimit and closed without reaching the worker pool. Kestrel's
+/// own MaxConcurrentConnections would close it silently, and would count the HTTP endpoint too.
 /// </summary>
-internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next, FrameServices services, ConnectionLimiter limiter)
+internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next, FrameServices services, ConnectionLimiter limiter, ClientRateLimiter rateLimiter)
 {
-    public async Task OnConnectionAsync(ConnectionContext connection)
+    // Not async: with the rate limits off (the default) a connection costs no more than before, one state machine.
+    public Task OnConnectionAsync(ConnectionContext connection)
     {
         ApplyKeepAlive(connection);
         IPAddress? address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        return rateLimiter.IsEnabled && address is not null
+            ? RunRateLimitedAsync(connection, address)
+            : RunCountedAsync(connection, address);
+    }
+
+    /// <summary>
+    /// Holds the client's rate-limit partition for the connection's whole life, refusals included, so the partition
+    /// the read loop takes request tokens from is never dropped under it. The connection rate is checked before the
+    /// counts: it counts attempts, so a client retrying against a full MaxConnectionsPerIp is slowed by it too.
+    /// </summary>
+    private async Task RunRateLimitedAsync(ConnectionContext connection, IPAddress address)
+    {
+        ClientRatePartition partition = rateLimiter.Hold(address);
+        try
+        {
+            if (rateLimiter.LimitsConnections && !partition.TryAcquireConnection(services.Time.GetTimestamp()))
+            {
+                await RejectAsync(connection, ConnectionRejection.ConnectionRate);
+                return;
+            }
+
+            if (rateLimiter.LimitsRequests)
+            {
+                connection.Features.Set(partition);
+            }
+
+            await RunCountedAsync(connection, address);
+        }
+        finally
+        {
+            partition.Release();
+        }
+    }
+
+    private async Task RunCountedAsync(ConnectionContext connection, IPAddress? address)
+    {
         ConnectionLimitResult result = limiter.TryAcquire(address);
         if (result != ConnectionLimitResult.Acquired)
         {
-            await RejectAsync(connection, result == ConnectionLimitResult.PerIpLimit);
+            await RejectAsync(connection, result == ConnectionLimitResult.PerIpLimit ? ConnectionRejection.PerIpLimit : ConnectionRejection.ConnectionLimit);
             return;
         }
 
@@ -37,18 +74,26 @@ internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next,
         }
     }
 
-    private async Task RejectAsync(ConnectionContext connection, bool perIp)
+    private async Task RejectAsync(ConnectionContext connection, ConnectionRejection reason)
     {
-        services.Metrics.ConnectionRejected(perIp);
-        if (services.LimitRejections.TryEnter())
+        services.Metrics.ConnectionRejected(reason);
+        bool rate = reason == ConnectionRejection.ConnectionRate;
+        if ((rate ? services.RateLimits : services.LimitRejections).TryEnter())
         {
-            LogRejected(services.Logger, connection.ConnectionId, connection.RemoteEndPoint, perIp ? "per-IP limit" : "connection limit");
+            LogRejected(services.Logger, connection.ConnectionId, connection.RemoteEndPoint, reason switch
+            {
+                ConnectionRejection.ConnectionRate => "connection rate limit",
+                ConnectionRejection.PerIpLimit => "per-IP limit",
+                _ => "connection limit",
+            });
         }
 
         PipeWriter output = connection.Transport.Output;
         try
         {
-            int written = StatusReason.WriteStatus(output, FrameStatus.ConnectionLimit);
+            int written = rate
+                ? FrameCodec.WriteStatus(output, FrameStatus.ConnectionLimit, StatusReason.ConnectionRate)
+                : StatusReason.WriteStatus(output, FrameStatus.ConnectionLimit);
             if (!(await output.FlushAsync()).IsCompleted)
             {
                 await GracefulClose.LingerRefusedAsync(connection, written, services);

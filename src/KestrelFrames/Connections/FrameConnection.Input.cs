@@ -112,6 +112,14 @@ internal sealed partial class FrameConnection
                 continue;
             }
 
+            // A fresh timestamp, not the read's: this loop may have waited for a slot since, and an old one would
+            // count the client's tokens short.
+            if (_rate is not null && !_rate.TryAcquireRequest(_services.Time.GetTimestamp()))
+            {
+                RejectOverRate(slot, now);
+                continue;
+            }
+
             long length = payload.Length;
             bool reserved = _pendingFrameReservation == length || _services.Budget.TryReserve(length);
             _pendingFrameReservation = 0;
@@ -140,6 +148,32 @@ internal sealed partial class FrameConnection
         input.AdvanceTo(buffer.Start, buffer.End);
         _timeouts.AfterRead(now, partialFrameLeft: !buffer.IsEmpty, parsedAny);
         return CloseRequested ? FrameStatus.ShuttingDown : final;
+    }
+
+    /// <summary>
+    /// Answers a request over its client's rate Busy ("rate limit") in its place in the answer order, as Shed mode's
+    /// Busy is: not copied, not run. Logged once per connection (throttled), not per request: a client over its rate
+    /// usually stays over it, and /metrics counts every one.
+    /// </summary>
+    private void RejectOverRate(FrameWorkItem slot, long now)
+    {
+        // The bytes reserved for this frame while it was arriving go back: it will not be copied.
+        if (_pendingFrameReservation > 0)
+        {
+            _services.Budget.Release(_pendingFrameReservation);
+            _pendingFrameReservation = 0;
+        }
+
+        slot.SetRateLimited(now);
+        _queue.Publish();
+        if (!_rateLimitLogged)
+        {
+            _rateLimitLogged = true;
+            if (_services.RateLimits.TryEnter())
+            {
+                LogRateLimited(_services.Logger, ConnectionId, RemoteEndPoint, _services.Options.RateLimit.RequestsPerSecond);
+            }
+        }
     }
 
     /// <summary>

@@ -73,7 +73,7 @@ internal sealed partial class FrameConnection
 
                 if (slot.Kind == FrameSlotKind.Request)
                 {
-                    _services.Metrics.RequestAnswered(slot.Status, _services.Time.GetElapsedTime(slot.ReceivedTimestamp));
+                    _services.Metrics.RequestAnswered(slot.Status, slot.RateLimited, _services.Time.GetElapsedTime(slot.ReceivedTimestamp));
                     if (_services.State.IsDraining)
                     {
                         _services.State.RequestDrained();

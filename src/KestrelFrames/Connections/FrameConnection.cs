@@ -23,10 +23,14 @@ internal sealed partial class FrameConnection : ISlotOwner
     private readonly ResponseQueue _queue;
     private readonly ConnectionTimeouts _timeouts;
     private readonly CancellationTokenSource _aborted = new();
+    // The client's rate-limit partition, held by ConnectionLimitMiddleware for this connection's life; null while
+    // Frames:RateLimit:RequestsPerSecond is off, which is then the request path's only cost.
+    private readonly ClientRatePartition? _rate;
     private long _pendingFrameReservation;
     private long _bytesFlushed;
     private RequestBatch _batch;
     private bool _receivedAnyBytes;
+    private bool _rateLimitLogged;
     // Why the server ends the connection, once it does: a timeout's status, or ShuttingDown (a drain or the
     // maximum age), which replaces a timeout that has not been acted on yet. 0 while none.
     private int _closeReason;
@@ -40,6 +44,7 @@ internal sealed partial class FrameConnection : ISlotOwner
         _services = services;
         _queue = new ResponseQueue(this, services.Options.MaxInFlightPerConnection);
         _timeouts = new ConnectionTimeouts(services.Options, services.Time, services.Time.GetTimestamp());
+        _rate = context.Features.Get<ClientRatePartition>();
     }
 
     public string ConnectionId => _context.ConnectionId;

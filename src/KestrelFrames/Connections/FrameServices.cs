@@ -47,6 +47,13 @@ internal sealed class FrameServices(
     /// <summary>Connections closed for a missing, malformed or untrusted PROXY protocol header.</summary>
     public LogThrottle ProxyRejections { get; } = new("PROXY protocol rejection", LogLevel.Warning, logger, time);
 
+    /// <summary>
+    /// Frames:RateLimit: connections refused for their client's connection rate, and connections whose client went
+    /// over its request rate (once per connection). A kind of its own, so a client over its rate cannot hide the
+    /// other kinds.
+    /// </summary>
+    public LogThrottle RateLimits { get; } = new("rate limit", LogLevel.Warning, logger, time);
+
     /// <summary>Clients aborted for not reading their answers.</summary>
     public LogThrottle WriteTimeouts { get; } = new("write timeout", LogLevel.Warning, logger, time);
 
@@ -76,6 +83,7 @@ internal sealed class FrameServices(
         ClientFaults.Dispose();
         LimitRejections.Dispose();
         ProxyRejections.Dispose();
+        RateLimits.Dispose();
         WriteTimeouts.Dispose();
         TlsHandshakeFailures.Dispose();
     }

@@ -25,6 +25,7 @@ internal sealed class FrameGauges(
     FrameServerState state,
     BlockMemoryPoolFactory transportPool,
     EpollTransportFactory epoll,
+    ClientRateLimiter rateLimiter,
     IOptions<FrameServerOptions> options) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -37,6 +38,7 @@ internal sealed class FrameGauges(
         Gauge poolBytes = factory.CreateGauge("frames_memory_pool_bytes", "Transport blocks (Frames:TransportBlockSize) in use by connections (rented) and kept idle for reuse (pooled), in bytes.", "state");
         Gauge.Child rented = poolBytes.WithLabels("rented");
         Gauge.Child pooled = poolBytes.WithLabels("pooled");
+        Gauge partitions = factory.CreateGauge("frames_rate_limit_partitions", "Client addresses with rate-limit state (Frames:RateLimit); idle ones are dropped once their buckets are full again.");
         metrics.Registry.AddBeforeCollectCallback(() =>
         {
             rented.Set(transportPool.RentedBytes);
@@ -45,6 +47,7 @@ internal sealed class FrameGauges(
             workersBusy.Set(pool.BusyWorkers);
             inFlight.Set(connections.CountUnansweredRequests());
             draining.Set(state.IsStopping ? 1 : 0);
+            partitions.Set(rateLimiter.PartitionCount);
         });
 
         Meter meter = metrics.Meter;
@@ -59,6 +62,7 @@ internal sealed class FrameGauges(
         ], "By", "Transport blocks in use by connections (rented) and kept idle for reuse (pooled).");
         meter.CreateObservableUpDownCounter("frames.transport.info", () => new Measurement<int>(1,
             new KeyValuePair<string, object?>("transport", epoll.LoopCount > 0 ? "epoll" : "sockets")), "1", "1, tagged with the transport that runs the Frames endpoint.");
+        meter.CreateObservableUpDownCounter("frames.rate_limit.partitions", () => rateLimiter.PartitionCount, "{partition}", "Client addresses with rate-limit state; idle ones are dropped.");
 
         AddLimits(factory, meter, options.Value);
         AddBuildInfo(factory, meter);

@@ -24,16 +24,19 @@ internal sealed class FrameMetrics : IDisposable
     private static readonly string[] s_proxyRejectionLabels =
         [.. Enum.GetNames<ProxyRejection>().Select(name => name.ToLowerInvariant())];
 
-    private static readonly string[] s_outcomeLabels = ["ok", "busy", "handler_error"];
+    private static readonly string[] s_outcomeLabels = ["ok", "busy", "handler_error", "rate_limited"];
+
+    // In the order of ConnectionRejection.
+    private static readonly string[] s_rejectionLabels = ["connection_limit", "per_ip_limit", "connection_rate"];
 
     private readonly Gauge _activeConnections;
     private readonly Counter _connections;
     private readonly Counter.Child _requestsOk;
     private readonly Counter.Child _requestsBusy;
     private readonly Counter.Child _requestsHandlerError;
+    private readonly Counter.Child _requestsRateLimited;
     private readonly Histogram _requestDuration;
-    private readonly Counter.Child _rejectedConnectionLimit;
-    private readonly Counter.Child _rejectedPerIpLimit;
+    private readonly Counter.Child[] _rejected;
     private readonly Counter _probes;
     private readonly Counter.Child[] _protocolErrors;
     private readonly Counter.Child[] _proxyRejections;
@@ -47,17 +50,17 @@ internal sealed class FrameMetrics : IDisposable
         var factory = Metrics.WithCustomRegistry(Registry);
         _activeConnections = factory.CreateGauge("frames_active_connections", "Frame connections open now.");
         _connections = factory.CreateCounter("frames_connections_total", "Frame connections accepted.");
-        Counter requests = Labelled(factory, "frames_requests_total", "Requests answered, by outcome (ok, busy, handler_error).", "outcome");
+        Counter requests = Labelled(factory, "frames_requests_total", "Requests answered, by outcome (ok, busy, handler_error, rate_limited).", "outcome");
         _requestsOk = requests.WithLabels(s_outcomeLabels[0]);
         _requestsBusy = requests.WithLabels(s_outcomeLabels[1]);
         _requestsHandlerError = requests.WithLabels(s_outcomeLabels[2]);
+        _requestsRateLimited = requests.WithLabels(s_outcomeLabels[3]);
         _requestDuration = factory.CreateHistogram(
             "frames_request_duration_seconds",
             "Time from a request fully read to its answer handed to the transport.",
             new HistogramConfiguration { Buckets = s_durationBuckets });
-        Counter rejected = Labelled(factory, "frames_connections_rejected_total", "Frame connections refused at accept, by reason (connection_limit, per_ip_limit).", "reason");
-        _rejectedConnectionLimit = rejected.WithLabels("connection_limit");
-        _rejectedPerIpLimit = rejected.WithLabels("per_ip_limit");
+        Counter rejected = Labelled(factory, "frames_connections_rejected_total", "Frame connections refused at accept, by reason (connection_limit, per_ip_limit, connection_rate).", "reason");
+        _rejected = [.. s_rejectionLabels.Select(label => rejected.WithLabels(label))];
         _probes = factory.CreateCounter("frames_connections_probe_total", "Frame connections closed before sending a byte (load balancer TCP probes).");
         Counter protocolErrors = Labelled(factory, "frames_protocol_errors_total", "Connections closed for a client's fault, by reason.", "reason");
         _protocolErrors = [.. s_protocolErrorLabels.Select(label => protocolErrors.WithLabels(label))];
@@ -74,10 +77,10 @@ internal sealed class FrameMetrics : IDisposable
         Meter.CreateObservableUpDownCounter("frames.active_connections", () => (long)_activeConnections.Value, "{connection}", "Frame connections open now.");
         Meter.CreateObservableCounter("frames.connections", () => (long)_connections.Value, "{connection}", "Frame connections accepted.");
         Meter.CreateObservableCounter("frames.connections.probes", () => (long)_probes.Value, "{connection}", "Frame connections closed before sending a byte (load balancer TCP probes).");
-        Meter.CreateObservableCounter("frames.connections.rejected", () => Observe("reason", ["connection_limit", "per_ip_limit"], [_rejectedConnectionLimit, _rejectedPerIpLimit]), "{connection}", "Frame connections refused at accept, by reason.");
+        Meter.CreateObservableCounter("frames.connections.rejected", () => Observe("reason", s_rejectionLabels, _rejected), "{connection}", "Frame connections refused at accept, by reason.");
         Meter.CreateObservableCounter("frames.protocol_errors", () => Observe("reason", s_protocolErrorLabels, _protocolErrors), "{connection}", "Connections closed for a client's fault, by reason.");
         Meter.CreateObservableCounter("frames.proxy_protocol.rejected", () => Observe("reason", s_proxyRejectionLabels, _proxyRejections), "{connection}", "Connections closed by the PROXY protocol reader, by reason.");
-        Meter.CreateObservableCounter("frames.requests", () => Observe("outcome", s_outcomeLabels, [_requestsOk, _requestsBusy, _requestsHandlerError]), "{request}", "Requests answered, by outcome.");
+        Meter.CreateObservableCounter("frames.requests", () => Observe("outcome", s_outcomeLabels, [_requestsOk, _requestsBusy, _requestsHandlerError, _requestsRateLimited]), "{request}", "Requests answered, by outcome.");
         Meter.CreateObservableCounter("frames.received_bytes", () => (long)_receivedBytes.Value, "By", "Bytes of frames received, headers included.");
         Meter.CreateObservableCounter("frames.sent_bytes", () => (long)_sentBytes.Value, "By", "Bytes of frames sent, headers included.");
 
@@ -97,7 +100,7 @@ internal sealed class FrameMetrics : IDisposable
     public CollectorRegistry Registry { get; }
 
     /// <summary>Requests answered since start, whatever the outcome.</summary>
-    public long RequestsAnswered => (long)(_requestsOk.Value + _requestsBusy.Value + _requestsHandlerError.Value);
+    public long RequestsAnswered => (long)(_requestsOk.Value + _requestsBusy.Value + _requestsHandlerError.Value + _requestsRateLimited.Value);
 
     /// <summary>1, labelled with the transport that runs the Frames endpoint.</summary>
     public Gauge TransportInfo { get; }
@@ -110,7 +113,7 @@ internal sealed class FrameMetrics : IDisposable
 
     public void ConnectionClosed() => _activeConnections.Dec();
 
-    public void ConnectionRejected(bool perIp) => (perIp ? _rejectedPerIpLimit : _rejectedConnectionLimit).Inc();
+    public void ConnectionRejected(ConnectionRejection reason) => _rejected[(int)reason].Inc();
 
     public void ProbeConnection() => _probes.Inc();
 
@@ -122,11 +125,13 @@ internal sealed class FrameMetrics : IDisposable
 
     public void BytesSent(long bytes) => _sentBytes.Inc(bytes);
 
-    public void RequestAnswered(FrameStatus? outcome, TimeSpan duration)
+    /// <summary>A request's answer was written: <paramref name="outcome"/> null for the handler's answer, else its status.</summary>
+    public void RequestAnswered(FrameStatus? outcome, bool rateLimited, TimeSpan duration)
     {
         Counter.Child counter = outcome switch
         {
             null => _requestsOk,
+            FrameStatus.Busy when rateLimited => _requestsRateLimited,
             FrameStatus.Busy => _requestsBusy,
             _ => _requestsHandlerError,
         };

@@ -62,19 +62,29 @@ internal struct RequestSpan
     /// <summary>Worker: the handler returned; restores what <see cref="Enter"/> replaced.</summary>
     public static void Exit(Activity? previous) => Activity.Current = previous;
 
-    /// <summary>Records the outcome (null: the handler's answer stands) and ends the span.</summary>
-    public void Stop(FrameStatus? status)
+    /// <summary>
+    /// Records the outcome (null: the handler's answer stands; Busy with <paramref name="rateLimited"/>: the client was
+    /// over its rate) and ends the span.
+    /// </summary>
+    public void Stop(FrameStatus? status, bool rateLimited)
     {
         if (_activity is not { } activity)
         {
             return;
         }
 
-        string outcome = status switch { null => "ok", FrameStatus.Busy => "busy", _ => "handler_error" };
+        string outcome = status switch
+        {
+            null => "ok",
+            FrameStatus.Busy when rateLimited => "rate_limited",
+            FrameStatus.Busy => "busy",
+            _ => "handler_error",
+        };
         activity.SetTag("kestrelframes.outcome", outcome);
         if (status is not null)
         {
-            // error.type on both failures; only a handler's failure is the server's error (Busy is load shedding).
+            // error.type on every failure; only a handler's failure is the server's error (Busy is load shedding or
+            // the client's own rate).
             activity.SetTag("error.type", outcome);
         }
 

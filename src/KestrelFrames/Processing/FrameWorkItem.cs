@@ -36,6 +36,9 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     /// <summary>For a request: Busy or HandlerError when it was not answered by the handler; for a status slot, the status.</summary>
     public FrameStatus? Status { get; private set; }
 
+    /// <summary>A request answered Busy because its client was over Frames:RateLimit:RequestsPerSecond.</summary>
+    public bool RateLimited { get; private set; }
+
     /// <summary>When the request was fully read (<see cref="TimeProvider.GetTimestamp"/>).</summary>
     public long ReceivedTimestamp { get; private set; }
 
@@ -104,6 +107,13 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         Complete(status);
     }
 
+    /// <summary>A request over its client's rate: answered Busy with the reason "rate limit", in its place, not run.</summary>
+    public void SetRateLimited(long receivedTimestamp)
+    {
+        RateLimited = true;
+        SetRejected(FrameStatus.Busy, receivedTimestamp);
+    }
+
     public void SetHeartbeat()
     {
         Kind = FrameSlotKind.Heartbeat;
@@ -142,7 +152,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     public void Finish(FrameStatus? status)
     {
         Status = status;
-        _span.Stop(status);
+        _span.Stop(status, RateLimited);
     }
 
     /// <summary>Hands a finished request to the write loop. Last: from here on the write loop may reset and reuse the slot.</summary>
@@ -163,6 +173,8 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
             case FrameSlotKind.Request when Status is null:
                 ReadOnlySpan<byte> answer = _answerIsRequest ? _request.AsSpan(0, _requestLength) : _response is null ? default : _response.WrittenSpan;
                 return FrameCodec.WriteFrame(output, answer);
+            case FrameSlotKind.Request when RateLimited:
+                return FrameCodec.WriteStatus(output, FrameStatus.Busy, StatusReason.RateLimit);
             default:
                 return StatusReason.WriteStatus(output, Status!.Value);
         }
@@ -189,6 +201,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         NextInBatch = null;
         _response?.Reset();
         Status = null;
+        RateLimited = false;
         _completion.Reset();
     }
 

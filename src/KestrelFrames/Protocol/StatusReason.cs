@@ -19,6 +19,12 @@ internal static class StatusReason
         _ => "unknown"u8,
     };
 
+    /// <summary>Busy's reason when the client is over Frames:RateLimit:RequestsPerSecond rather than the server overloaded.</summary>
+    public static ReadOnlySpan<byte> RateLimit => "rate limit"u8;
+
+    /// <summary>ConnectionLimit's reason when the client opened more than Frames:RateLimit:ConnectionsPerSecond.</summary>
+    public static ReadOnlySpan<byte> ConnectionRate => "connection rate"u8;
+
     /// <summary>Writes a status frame with the standard reason for <paramref name="status"/>. Returns its length in bytes.</summary>
     public static int WriteStatus(IBufferWriter<byte> output, FrameStatus status) => FrameCodec.WriteStatus(output, status, For(status));
 }

@@ -18,9 +18,15 @@ public sealed class FrameTestClient : IDisposable
 
     public Socket Socket { get; }
 
-    public static async Task<FrameTestClient> ConnectAsync(EndPoint endPoint)
+    /// <summary>Connects from <paramref name="localAddress"/> when given (another loopback address is another client on Linux).</summary>
+    public static async Task<FrameTestClient> ConnectAsync(EndPoint endPoint, IPAddress? localAddress = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (localAddress is not null)
+        {
+            socket.Bind(new IPEndPoint(localAddress, 0));
+        }
+
         await socket.ConnectAsync(endPoint);
         return new FrameTestClient(socket, new NetworkStream(socket, ownsSocket: false));
     }

@@ -101,6 +101,28 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task A_request_over_its_clients_rate_is_a_rate_limited_span_not_an_error_of_the_server()
+    {
+        var spans = new List<Activity>();
+        var settings = new Dictionary<string, string?> { ["Frames:RateLimit:RequestsPerSecond"] = "1", ["Frames:RateLimit:Burst"] = "1" };
+        await using var server = TestFrameServer.Start(settings, Tracing(spans), new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
+        using var client = await server.ConnectAsync();
+        var local = (IPEndPoint)client.Socket.LocalEndPoint!;
+
+        await client.SendRawAsync([.. FrameTestClient.Encode("a"u8), .. FrameTestClient.Encode("b"u8)]);
+        Assert.False((await client.ReadRequiredFrameAsync()).IsStatus);
+        Assert.Equal(FrameStatus.Busy, (await client.ReadRequiredFrameAsync()).Status);
+
+        await server.StopAsync();
+        List<Activity> mine = Mine(spans, local);
+        Assert.Equal(2, mine.Count);
+        Activity refused = Assert.Single(mine, span => (int?)span.GetTagItem("kestrelframes.request.size") == 0);
+        Assert.Equal("rate_limited", refused.GetTagItem("kestrelframes.outcome"));
+        Assert.Equal("rate_limited", refused.GetTagItem("error.type"));
+        Assert.Equal(ActivityStatusCode.Unset, refused.Status);
+    }
+
+    [Fact]
     public async Task Behind_a_proxy_the_client_is_the_headers_source_and_the_peer_is_the_balancer()
     {
         var spans = new List<Activity>();

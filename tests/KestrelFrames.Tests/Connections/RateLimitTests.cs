@@ -110,6 +110,8 @@ public sealed class RateLimitTests
     public async Task Each_client_address_has_its_own_bucket_shared_by_all_its_connections()
     {
         await using var server = TestFrameServer.Start(RequestLimit(perSecond: 1, burst: 1), time: _time);
+        using var closures = new ConnectionClosures(server);
+        var limiter = server.Services.GetRequiredService<ClientRateLimiter>();
         using var limited = await server.ConnectAsync();
         await limited.SendRawAsync([.. Request("a0"), .. Request("a1")]);
         await AssertEchoAsync(limited, "a0");
@@ -123,7 +125,16 @@ public sealed class RateLimitTests
         using var sameAddress = await server.ConnectAsync();
         await sameAddress.SendFrameAsync(Encoding.UTF8.GetBytes("a2"));
         await AssertRateLimitedAsync(sameAddress);
-        Assert.Equal(2, server.Services.GetRequiredService<ClientRateLimiter>().PartitionCount);
+        Assert.Equal(2, limiter.PartitionCount);
+        Assert.Equal(2, MetricsScrape.Sample(await server.Http.GetStringAsync("/metrics"), "frames_rate_limit_partitions"));
+
+        // Once the clients have gone and their buckets are full again, the server's sweep forgets both addresses.
+        FrameTestClients.DisposeAll([limited, other, sameAddress]);
+        await closures.WaitAsync(3);
+        Assert.Equal(2, limiter.PartitionCount);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, limiter.PartitionCount);
+        Assert.Equal(0, MetricsScrape.Sample(await server.Http.GetStringAsync("/metrics"), "frames_rate_limit_partitions"));
     }
 
     [Fact]

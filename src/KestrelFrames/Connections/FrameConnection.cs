@@ -44,7 +44,7 @@ internal sealed partial class FrameConnection : ISlotOwner
         _services = services;
         _queue = new ResponseQueue(this, services.Options.MaxInFlightPerConnection);
         _timeouts = new ConnectionTimeouts(services.Options, services.Time, services.Time.GetTimestamp());
-        _rate = context.Features.Get<ClientRatePartition>();
+        _rate = services.Options.RateLimit.RequestsPerSecond > 0 ? context.Features.Get<ClientRatePartition>() : null;
     }
 
     public string ConnectionId => _context.ConnectionId;

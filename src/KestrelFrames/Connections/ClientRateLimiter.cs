@@ -85,7 +85,8 @@ internal sealed class ClientRateLimiter : IDisposable
 
     /// <summary>
     /// The partition of <paramref name="address"/>, held for one connection: pair with
-    /// <see cref="ClientRatePartition.Release"/> when it closes. Creates it on the address's first connection (or its first since it was dropped).
+    /// <see cref="ClientRatePartition.Release"/> when it closes. Creates it on the address's first connection (or its
+    /// first since it was dropped).
     /// </summary>
     public ClientRatePartition Hold(IPAddress address)
     {

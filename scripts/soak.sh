@@ -249,8 +249,17 @@ done
 settle_s=$((SECONDS - settle_started))
 active=("$(metric $plain_http frames_active_connections)" "$(metric $tls_http frames_active_connections)")
 fd_delta=$(( f1 - fds0[0] ))/$(( f2 - fds0[1] )) thread_delta=$(( h1 - threads0[0] ))/$(( h2 - threads0[1] ))
-[ "${active[0]}" = 0 ] && [ "${active[1]}" = 0 ] ||
+if [ "${active[0]}" != 0 ] || [ "${active[1]}" != 0 ]; then
   fail "frames_active_connections is ${active[0]} (plain) and ${active[1]} (tls) after the clients left, not 0"
+  # A connection that outlives its client is stuck somewhere no timeout reaches: its stacks say where, and they are
+  # gone once SIGTERM's shutdown timeout aborts it. dotnet-stack when installed (dotnet tool install -g dotnet-stack).
+  stack_tool=$(command -v dotnet-stack || echo "$HOME/.dotnet/tools/dotnet-stack")
+  if [ -x "$stack_tool" ]; then
+    "$stack_tool" report -p "$plain_pid" >"$work/plain-stacks.txt" 2>&1 || true
+    "$stack_tool" report -p "$tls_pid" >"$work/tls-stacks.txt" 2>&1 || true
+    echo "  managed stacks of both servers: $work/plain-stacks.txt, $work/tls-stacks.txt"
+  fi
+fi
 if [ $settled = 0 ]; then
   fail "not back to baseline ${settle_s} s after the clients left: fds ${f1}/${f2} (baseline ${fds0[0]}/${fds0[1]}), threads ${h1}/${h2} (baseline ${threads0[0]}/${threads0[1]}, 2 allowed over) (plain/tls)"
   for pid in $plain_pid $tls_pid; do

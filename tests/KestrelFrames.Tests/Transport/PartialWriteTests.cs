@@ -27,7 +27,9 @@ public sealed class PartialWriteTests
     [Fact]
     public async Task Pipelined_64_KiB_echoes_held_up_by_a_client_that_is_not_reading_arrive_whole_in_order_then_eof()
     {
-        await using var server = TestFrameServer.Start();
+        // The client reads nothing until the server has stalled on it; on a loaded machine filling 1 MiB of input can
+        // take longer than the default 10 s write timeout, which would abort the connection this test is about.
+        await using var server = TestFrameServer.Start(new Dictionary<string, string?> { ["Frames:WriteTimeout"] = "00:02:00" });
         BlockMemoryPoolFactory transport = server.Services.GetRequiredService<BlockMemoryPoolFactory>();
         using var client = await server.ConnectAsync();
 

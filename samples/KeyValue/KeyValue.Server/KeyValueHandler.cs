@@ -45,7 +45,7 @@ public sealed class KeyValueHandler(KeyValueStore store, KeyValueSessions sessio
         key = key[..Encoding.UTF8.GetChars(request.Key, key)];
         switch (request.Opcode)
         {
-            case KeyValueOpcode.Get when store.TryGet(key, out VersionedValue found):
+            case KeyValueOpcode.Get when store.TryGet(key, out VersionedValue? found):
                 KeyValueCodec.WriteResponse(output, KeyValueStatus.Ok, found.Version, found.Value.Span);
                 break;
             case KeyValueOpcode.Get:

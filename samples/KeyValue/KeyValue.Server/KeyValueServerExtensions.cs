@@ -10,7 +10,8 @@ public static class KeyValueServerExtensions
 {
     /// <summary>
     /// Registers the store, the per-connection sessions and <see cref="KeyValueHandler"/> as the
-    /// <see cref="IFrameHandler"/>. Call it before <c>AddFrameServer()</c>, which otherwise registers its echo handler.
+    /// <see cref="IFrameHandler"/>. Call it before <c>AddFrameServer()</c>, which adds its echo handler only when no
+    /// <see cref="IFrameHandler"/> is registered yet.
     /// </summary>
     public static WebApplicationBuilder AddKeyValueStore(this WebApplicationBuilder builder)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using KeyValue.Protocol;
 
 namespace KeyValue.Server;
@@ -10,7 +11,7 @@ namespace KeyValue.Server;
 /// Versions come from one store-wide counter, taken after the key's current entry has been read, so a key's
 /// versions only grow, also across a DELETE and a later SET: an expected version from before the DELETE can never
 /// match the new entry. Lookups take the key as UTF-16 on the caller's stack (the dictionary's alternate lookup), so
-/// GET allocates nothing; a write allocates its entry, and a new key its string.
+/// GET allocates nothing; a write allocates its entry and a copy of the value, and a new key its string.
 /// </remarks>
 public sealed class KeyValueStore
 {
@@ -25,7 +26,7 @@ public sealed class KeyValueStore
     public int Count => _entries.Count;
 
     /// <summary>Reads a key.</summary>
-    public bool TryGet(ReadOnlySpan<char> key, out VersionedValue value) => _byKey.TryGetValue(key, out value);
+    public bool TryGet(ReadOnlySpan<char> key, [MaybeNullWhen(false)] out VersionedValue value) => _byKey.TryGetValue(key, out value);
 
     /// <summary>
     /// Writes a key. With <paramref name="expectedVersion"/> other than <see cref="KeyValueCodec.AnyVersion"/>, only
@@ -36,21 +37,36 @@ public sealed class KeyValueStore
     {
         byte[]? copy = null;
 
-        // Optimistic: read, decide, then replace only if nobody wrote the key in between; otherwise read again.
+        // Optimistic: read, decide, then write only if nobody wrote the key in between; otherwise read again.
         while (true)
         {
-            bool exists = _byKey.TryGetValue(key, out string? storedKey, out VersionedValue current);
-            if (expectedVersion != KeyValueCodec.AnyVersion && (!exists || current.Version != expectedVersion))
+            if (_byKey.TryGetValue(key, out string? storedKey, out VersionedValue? current))
             {
-                return new KeyValueWriteResult(KeyValueStatus.VersionMismatch, exists ? current.Version : 0);
-            }
+                if (expectedVersion != KeyValueCodec.AnyVersion && current.Version != expectedVersion)
+                {
+                    return new KeyValueWriteResult(KeyValueStatus.VersionMismatch, current.Version);
+                }
 
-            copy ??= value.ToArray();
-            var next = new VersionedValue(copy, Interlocked.Increment(ref _clock));
-            bool written = exists ? _entries.TryUpdate(storedKey!, next, current) : _byKey.TryAdd(key, next);
-            if (written)
+                copy ??= value.ToArray();
+                var next = new VersionedValue(copy, Interlocked.Increment(ref _clock));
+                if (_entries.TryUpdate(storedKey, next, current))
+                {
+                    return new KeyValueWriteResult(KeyValueStatus.Ok, next.Version);
+                }
+            }
+            else
             {
-                return new KeyValueWriteResult(KeyValueStatus.Ok, next.Version);
+                if (expectedVersion != KeyValueCodec.AnyVersion)
+                {
+                    return new KeyValueWriteResult(KeyValueStatus.VersionMismatch, 0);
+                }
+
+                copy ??= value.ToArray();
+                var next = new VersionedValue(copy, Interlocked.Increment(ref _clock));
+                if (_byKey.TryAdd(key, next))
+                {
+                    return new KeyValueWriteResult(KeyValueStatus.Ok, next.Version);
+                }
             }
         }
     }
@@ -63,7 +79,7 @@ public sealed class KeyValueStore
     {
         while (true)
         {
-            if (!_byKey.TryGetValue(key, out string? storedKey, out VersionedValue current))
+            if (!_byKey.TryGetValue(key, out string? storedKey, out VersionedValue? current))
             {
                 return new KeyValueWriteResult(KeyValueStatus.NotFound, 0);
             }

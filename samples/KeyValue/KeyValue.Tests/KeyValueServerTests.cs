@@ -26,7 +26,8 @@ public sealed class KeyValueServerTests
         Assert.True(first.Succeeded && second.Succeeded);
         Assert.True(second.Version > first.Version);
 
-        VersionedValue found = Assert.NotNull(await client.GetAsync("greeting"));
+        VersionedValue? found = await client.GetAsync("greeting");
+        Assert.NotNull(found);
         Assert.Equal(("hello again", second.Version), (Encoding.UTF8.GetString(found.Value.Span), found.Version));
 
         Assert.Equal(new KeyValueWriteResult(KeyValueStatus.Ok, second.Version), await client.DeleteAsync("greeting"));
@@ -49,11 +50,12 @@ public sealed class KeyValueServerTests
         Assert.Equal(new KeyValueWriteResult(KeyValueStatus.VersionMismatch, alices.Version), bobs);
 
         // Bob reads again and retries from what he read.
-        VersionedValue current = Assert.NotNull(await bob.GetAsync("counter"));
+        VersionedValue? current = await bob.GetAsync("counter");
+        Assert.NotNull(current);
         KeyValueWriteResult retried = await bob.SetAsync("counter", "3"u8.ToArray(), expectedVersion: current.Version);
         Assert.True(retried.Succeeded);
         Assert.Equal(new KeyValueWriteResult(KeyValueStatus.VersionMismatch, retried.Version), await alice.DeleteAsync("counter", alices.Version));
-        Assert.Equal("3", Encoding.UTF8.GetString(Assert.NotNull(await alice.GetAsync("counter")).Value.Span));
+        Assert.Equal("3", await TextAsync(alice, "counter"));
     }
 
     [Fact]
@@ -73,7 +75,7 @@ public sealed class KeyValueServerTests
 
         // The same connection goes on serving.
         Assert.True((await client.SetAsync("k", "v"u8.ToArray())).Succeeded);
-        Assert.Equal("v", Encoding.UTF8.GetString(Assert.NotNull(await client.GetAsync("k")).Value.Span));
+        Assert.Equal("v", await TextAsync(client, "k"));
         Assert.Equal(4, await client.GetSessionRequestCountAsync());
         Assert.Equal(0, client.Frames.Reconnects);
     }
@@ -109,7 +111,7 @@ public sealed class KeyValueServerTests
         Assert.All(writes, w => Assert.True(w.Succeeded));
         Assert.Equal(Callers, writes.Select(w => w.Version).Distinct().Count());
         Assert.Equal(Callers + 1, await client.GetSessionRequestCountAsync());
-        Assert.Equal("value-199", Encoding.UTF8.GetString(Assert.NotNull(await client.GetAsync("key-199")).Value.Span));
+        Assert.Equal("value-199", await TextAsync(client, "key-199"));
     }
 
     [Fact]
@@ -129,5 +131,12 @@ public sealed class KeyValueServerTests
         KeyValueSession session = await ended.Task.WaitAsync(s_patience);
         Assert.Equal(2, session.Requests);
         Assert.Equal(0, sessions.Count);
+    }
+
+    private static async Task<string> TextAsync(KeyValueClient client, string key)
+    {
+        VersionedValue? found = await client.GetAsync(key);
+        Assert.NotNull(found);
+        return Encoding.UTF8.GetString(found.Value.Span);
     }
 }

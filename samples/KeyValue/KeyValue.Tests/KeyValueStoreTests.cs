@@ -16,7 +16,7 @@ public sealed class KeyValueStoreTests
 
         Assert.Equal(KeyValueStatus.Ok, written.Status);
         Assert.True(written.Version > 0);
-        Assert.True(_store.TryGet("k", out VersionedValue stored));
+        Assert.True(_store.TryGet("k", out VersionedValue? stored));
         Assert.Equal("v1"u8, stored.Value.Span);
         Assert.Equal(written.Version, stored.Version);
     }
@@ -28,7 +28,7 @@ public sealed class KeyValueStoreTests
         _store.Set("k", value, KeyValueCodec.AnyVersion);
         value.AsSpan().Fill((byte)'x');
 
-        Assert.True(_store.TryGet("k", out VersionedValue stored));
+        Assert.True(_store.TryGet("k", out VersionedValue? stored));
         Assert.Equal("original"u8, stored.Value.Span);
     }
 
@@ -58,7 +58,7 @@ public sealed class KeyValueStoreTests
 
         Assert.Equal(KeyValueStatus.Ok, won.Status);
         Assert.Equal(new KeyValueWriteResult(KeyValueStatus.VersionMismatch, won.Version), lost);
-        Assert.True(_store.TryGet("k", out VersionedValue stored));
+        Assert.True(_store.TryGet("k", out VersionedValue? stored));
         Assert.Equal("v2"u8, stored.Value.Span);
     }
 
@@ -115,7 +115,7 @@ public sealed class KeyValueStoreTests
         // Every write got its own version, and the entry that stayed is the one with the highest: none went backwards.
         long[] all = [.. versions.SelectMany(v => v)];
         Assert.Equal(all.Length, all.Distinct().Count());
-        Assert.True(_store.TryGet("k", out VersionedValue stored));
+        Assert.True(_store.TryGet("k", out VersionedValue? stored));
         Assert.Equal(all.Max(), stored.Version);
         Assert.All(versions, v => Assert.Equal(v.Order(), v));
     }

@@ -1,6 +1,7 @@
 using KestrelFrames;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KeyValue.Server;
@@ -22,11 +23,19 @@ public static class KeyValueServerExtensions
 
         // Workaround, not KestrelFrames API: nothing in KestrelFrames says when a connection ends, so a Kestrel
         // connection middleware does. AddFrameServer configures the Frames endpoint itself and offers no place to add
-        // middleware there, so this goes in Kestrel's endpoint defaults, which every endpoint (HTTP ones too) gets
-        // before its own configuration: it runs in front of KestrelFrames on the Frames endpoint. Endpoint defaults
-        // are a single slot; a later ConfigureEndpointDefaults call would replace this one.
+        // middleware there, so this goes in Kestrel's endpoint defaults, which every endpoint gets before its own
+        // configuration, and so runs in front of KestrelFrames. Kestrel builds an endpoint's middleware when it binds
+        // it, after AddFrameServer has listed the Frames endpoint in FrameEndpoints: the other (HTTP) endpoints are
+        // left as they are. Endpoint defaults are a single slot; a later ConfigureEndpointDefaults would replace this.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Use(next =>
-            ActivatorUtilities.CreateInstance<SessionCleanupMiddleware>(endpoint.ApplicationServices, next).OnConnectionAsync)));
+            IsFramesEndpoint(endpoint)
+                ? ActivatorUtilities.CreateInstance<SessionCleanupMiddleware>(endpoint.ApplicationServices, next).OnConnectionAsync
+                : next)));
         return builder;
     }
+
+    // By reference: FrameEndpoints hands out the EndPoint objects of the Frames endpoint's own ListenOptions, while by
+    // value two endpoints both on 127.0.0.1:0 (before Kestrel fills in the ports) would look the same.
+    private static bool IsFramesEndpoint(ListenOptions endpoint) =>
+        endpoint.ApplicationServices.GetRequiredService<FrameEndpoints>().EndPoints.Any(e => ReferenceEquals(e, endpoint.EndPoint));
 }

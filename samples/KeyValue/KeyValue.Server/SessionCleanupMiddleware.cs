@@ -3,7 +3,8 @@ using Microsoft.AspNetCore.Connections;
 namespace KeyValue.Server;
 
 /// <summary>
-/// Kestrel connection middleware that ends a connection's <see cref="KeyValueSession"/> when the connection ends.
+/// Kestrel connection middleware, on the Frames endpoint, that ends a connection's <see cref="KeyValueSession"/> when
+/// the connection ends.
 /// A workaround: KestrelFrames tells a handler nothing when a connection closes (see <see cref="KeyValueSessions"/>).
 /// </summary>
 /// <remarks>
@@ -22,7 +23,7 @@ public sealed class SessionCleanupMiddleware(ConnectionDelegate next, KeyValueSe
         }
         finally
         {
-            // HTTP connections, and frame connections that sent no request, have no session: End does nothing.
+            // A connection that sent no request has no session: End does nothing.
             sessions.End(connection.ConnectionId);
         }
     }

@@ -85,6 +85,36 @@ public sealed class KeyValueHandlerTests
         Assert.Equal(3, _sessions.Count);
     }
 
+    [Fact]
+    public async Task A_GET_of_a_stored_key_allocates_nothing()
+    {
+        await HandleAsync(Requests.Set("k", "a value of some length"u8));
+        var frame = new TestFrameContext(Requests.Get("k"));
+
+        // Warm-up: the session exists, the answer's buffer has grown, every method has been compiled.
+        for (int i = 0; i < 100; i++)
+        {
+            Handle(frame);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1_000; i++)
+        {
+            Handle(frame);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal((KeyValueStatus.Ok, "a value of some length"), (frame.Parsed().Status, frame.Parsed().Body));
+
+        // Synchronously, on this thread, which the allocation counter measures: the handler never awaits anything.
+        void Handle(TestFrameContext context)
+        {
+            context.ClearAnswer();
+            ValueTask handled = _handler.HandleAsync(context, CancellationToken.None);
+            handled.GetAwaiter().GetResult();
+        }
+    }
+
     private async Task<TestFrameContext> HandleAsync(byte[] request, string connectionId = "connection-1")
     {
         var frame = new TestFrameContext(request, connectionId);

@@ -24,6 +24,9 @@ internal sealed class TestFrameContext(byte[] request, string connectionId = "co
 
     public override void RespondWithRequest() => throw new NotSupportedException("The key-value handler never echoes.");
 
+    /// <summary>Forgets the answer, keeping its buffer, so the same context can carry the request again.</summary>
+    public void ClearAnswer() => _response.ResetWrittenCount();
+
     /// <summary>The answer's status, version and body; the body as text, which the tests' values and reasons are.</summary>
     public (KeyValueStatus Status, long Version, string Body) Parsed()
     {

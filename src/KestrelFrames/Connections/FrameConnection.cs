@@ -121,6 +121,10 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
             {
                 await LingerAsync();
             }
+            else if (!_outputClosed)
+            {
+                await FinishAsync();
+            }
         }
         finally
         {

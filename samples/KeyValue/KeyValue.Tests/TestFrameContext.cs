@@ -18,6 +18,8 @@ internal sealed class TestFrameContext(byte[] request, string connectionId = "co
 
     public override IBufferWriter<byte> Response => _response;
 
+    public override FrameConnectionInfo Connection => throw new NotSupportedException("The key-value handler keys its sessions by connection id.");
+
     public override string ConnectionId => connectionId;
 
     public override EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 50_000);

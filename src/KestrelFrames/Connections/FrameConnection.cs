@@ -29,6 +29,8 @@ internal sealed partial class FrameConnection : ISlotOwner
     private long _pendingFrameReservation;
     private long _bytesFlushed;
     private RequestBatch _batch;
+    // One batch per lane (by lane index) when a lane classifier is registered, else null and _batch is the only one.
+    private readonly RequestBatch[]? _laneBatches;
     private bool _receivedAnyBytes;
     private bool _rateLimitLogged;
     // Why the server ends the connection, once it does: a timeout's status, or ShuttingDown (a drain or the
@@ -45,6 +47,7 @@ internal sealed partial class FrameConnection : ISlotOwner
         _queue = new ResponseQueue(this, services.Options.MaxInFlightPerConnection);
         _timeouts = new ConnectionTimeouts(services.Options, services.Time, services.Time.GetTimestamp());
         _rate = services.Options.RateLimit.RequestsPerSecond > 0 ? context.Features.Get<ClientRatePartition>() : null;
+        _laneBatches = services.Pool.Router is null ? null : new RequestBatch[services.Pool.Lanes.Count];
     }
 
     public string ConnectionId => _context.ConnectionId;
@@ -91,6 +94,13 @@ internal sealed partial class FrameConnection : ISlotOwner
             {
                 // Parsed requests not yet handed to the pool would never complete: the write loop would wait on them.
                 _batch.CompleteAll(FrameStatus.HandlerError);
+                if (_laneBatches is not null)
+                {
+                    for (int i = 0; i < _laneBatches.Length; i++)
+                    {
+                        _laneBatches[i].CompleteAll(FrameStatus.HandlerError);
+                    }
+                }
                 Fail(ex);
             }
             finally

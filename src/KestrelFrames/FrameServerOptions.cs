@@ -100,4 +100,11 @@ public sealed class FrameServerOptions
 
     /// <summary>Per-client request and connection rates, partitioned by client address (after PROXY protocol). Off by default.</summary>
     public RateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>
+    /// Priority lanes by name (<c>Frames:Lanes:&lt;name&gt;</c>), used when an <see cref="IFrameLaneClassifier"/> is
+    /// registered. "default" is the name of the lane every other request runs in, and cannot be configured here.
+    /// Empty by default: one lane.
+    /// </summary>
+    public IDictionary<string, FrameLaneOptions> Lanes { get; } = new Dictionary<string, FrameLaneOptions>(StringComparer.OrdinalIgnoreCase);
 }

@@ -141,7 +141,16 @@ internal sealed partial class FrameConnection
 
             slot.SetRequest(payload, now);
             _queue.Publish();
-            _batch.Append(slot);
+            if (_laneBatches is null)
+            {
+                _batch.Append(slot);
+            }
+            else
+            {
+                int lane = _services.Pool.Router!.Route(payload);
+                slot.Lane = lane;
+                _laneBatches[lane].Append(slot);
+            }
         }
 
         await SubmitBatchAsync();
@@ -185,6 +194,11 @@ internal sealed partial class FrameConnection
     /// </summary>
     private ValueTask SubmitBatchAsync()
     {
+        if (_laneBatches is not null)
+        {
+            return SubmitLaneBatchesAsync();
+        }
+
         FrameWorkItem? batch = _batch.Take();
         if (batch is null)
         {
@@ -192,6 +206,23 @@ internal sealed partial class FrameConnection
         }
 
         return _services.Pool.TrySubmit(batch) ? ValueTask.CompletedTask : SubmitWhenFullAsync(batch);
+    }
+
+    /// <summary>
+    /// With lanes, a read's requests travel as one batch per lane, highest lane first: a full lower lane that applies
+    /// backpressure then holds up only what comes after it, never a higher lane's requests of the same read.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SubmitLaneBatchesAsync()
+    {
+        foreach (int lane in _services.Pool.LanesByPriority)
+        {
+            FrameWorkItem? batch = _laneBatches![lane].Take();
+            if (batch is not null && !_services.Pool.TrySubmit(batch))
+            {
+                await SubmitWhenFullAsync(batch);
+            }
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -248,11 +279,11 @@ internal sealed partial class FrameConnection
             return;
         }
 
-        // Backpressure: this loop stops reading until the pool has room, and TCP pushes back on the client.
+        // Backpressure: this loop stops reading until the request's lane has room, and TCP pushes back on the client.
         _timeouts.PauseRead();
         do
         {
-            if (!await _services.Pool.WaitForSpaceAsync(CancellationToken.None))
+            if (!await _services.Pool.WaitForSpaceAsync(batch.Lane, CancellationToken.None))
             {
                 RequestBatch.CompleteAll(batch, FrameStatus.Busy);
                 break;

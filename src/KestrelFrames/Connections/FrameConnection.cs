@@ -29,6 +29,8 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
     private long _pendingFrameReservation;
     private long _bytesFlushed;
     private RequestBatch _batch;
+    // One batch per lane (by lane index) when a lane classifier is registered, else null and _batch is the only one.
+    private readonly RequestBatch[]? _laneBatches;
     private bool _receivedAnyBytes;
     private bool _rateLimitLogged;
     // Why the server ends the connection, once it does: a timeout's status, or ShuttingDown (a drain or the
@@ -50,6 +52,7 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
 
         // Set by the middleware only while the request limit is on (decided there, once, for this connection).
         _rate = context.Features.Get<ClientRatePartition>();
+        _laneBatches = services.Pool.Router is null ? null : new RequestBatch[services.Pool.Lanes.Count];
     }
 
     public string ConnectionId => _context.ConnectionId;
@@ -105,6 +108,13 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
             {
                 // Parsed requests not yet handed to the pool would never complete: the write loop would wait on them.
                 _batch.CompleteAll(FrameStatus.HandlerError);
+                if (_laneBatches is not null)
+                {
+                    for (int i = 0; i < _laneBatches.Length; i++)
+                    {
+                        _laneBatches[i].CompleteAll(FrameStatus.HandlerError);
+                    }
+                }
                 Fail(ex);
             }
             finally

@@ -37,12 +37,27 @@ internal sealed class FrameGauges(
         Gauge poolBytes = factory.CreateGauge("frames_memory_pool_bytes", "Transport blocks (Frames:TransportBlockSize) in use by connections (rented) and kept idle for reuse (pooled), in bytes.", "state");
         Gauge.Child rented = poolBytes.WithLabels("rented");
         Gauge.Child pooled = poolBytes.WithLabels("pooled");
+        Gauge laneQueue = factory.CreateGauge("frames_lane_queue_length", "Work items waiting in each priority lane (Frames:Lanes; \"default\" for the rest); frames_worker_queue_length is their sum.", "lane");
+        Gauge laneCapacity = factory.CreateGauge("frames_lane_queue_capacity", "Each priority lane's queue capacity (Frames:Lanes:*:QueueCapacity, Frames:QueueCapacity for \"default\").", "lane");
+        Gauge laneReserved = factory.CreateGauge("frames_lane_reserved_workers", "Workers reserved for each priority lane (Frames:Lanes:*:ReservedWorkers).", "lane");
+        Gauge.Child[] laneQueues = [.. pool.Lanes.Select(l => laneQueue.WithLabels(l.Name))];
+        foreach (WorkLane lane in pool.Lanes)
+        {
+            laneCapacity.WithLabels(lane.Name).Set(lane.Capacity);
+            laneReserved.WithLabels(lane.Name).Set(lane.Index == 0 ? 0 : options.Current.Lanes[lane.Name].ReservedWorkers);
+        }
+
         Gauge partitions = factory.CreateGauge("frames_rate_limit_partitions", "Client addresses with rate-limit state (Frames:RateLimit); idle ones are dropped once their buckets are full again.");
         metrics.Registry.AddBeforeCollectCallback(() =>
         {
             rented.Set(transportPool.RentedBytes);
             pooled.Set(transportPool.PooledBytes);
             queueLength.Set(pool.QueueLength);
+            for (int i = 0; i < laneQueues.Length; i++)
+            {
+                laneQueues[i].Set(pool.Lanes[i].Count);
+            }
+
             workersBusy.Set(pool.BusyWorkers);
             inFlight.Set(connections.CountUnansweredRequests());
             draining.Set(state.IsStopping ? 1 : 0);
@@ -51,6 +66,8 @@ internal sealed class FrameGauges(
 
         Meter meter = metrics.Meter;
         meter.CreateObservableUpDownCounter("frames.worker_queue_length", () => pool.QueueLength, "{work_item}", "Work items waiting in the worker pool's queue.");
+        meter.CreateObservableUpDownCounter("frames.lane.queue_length", () => pool.Lanes.Select(l => new Measurement<int>(l.Count, new KeyValuePair<string, object?>("lane", l.Name))), "{work_item}", "Work items waiting in each priority lane.");
+        meter.CreateObservableUpDownCounter("frames.lane.queue_capacity", () => pool.Lanes.Select(l => new Measurement<int>(l.Capacity, new KeyValuePair<string, object?>("lane", l.Name))), "{work_item}", "Each priority lane's queue capacity.");
         meter.CreateObservableUpDownCounter("frames.workers_busy", () => pool.BusyWorkers, "{worker}", "Workers running requests now.");
         meter.CreateObservableUpDownCounter("frames.inflight_requests", connections.CountUnansweredRequests, "{request}", "Requests read and not yet answered, across connections.");
         meter.CreateObservableUpDownCounter("frames.draining", () => state.IsStopping ? 1 : 0, "1", "1 while the server is shutting down, else 0.");
@@ -63,7 +80,7 @@ internal sealed class FrameGauges(
             new KeyValuePair<string, object?>("transport", epoll.LoopCount > 0 ? "epoll" : "sockets")), "1", "1, tagged with the transport that runs the Frames endpoint.");
         meter.CreateObservableUpDownCounter("frames.rate_limit.partitions", () => rateLimiter.PartitionCount, "{partition}", "Client addresses with rate-limit state; idle ones are dropped.");
 
-        AddLimits(factory, metrics.Registry, meter, options);
+        AddLimits(factory, metrics.Registry, meter, options, pool.QueueCapacity);
         AddBuildInfo(factory, meter);
         return Task.CompletedTask;
     }
@@ -71,12 +88,13 @@ internal sealed class FrameGauges(
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     // Alerts and dashboards compare usage with these instead of hard-coding the defaults. Read at each collection:
-    // a configuration reload changes some of them (Workers and QueueCapacity only at a restart).
-    private static void AddLimits(MetricFactory factory, CollectorRegistry registry, Meter meter, LiveFrameOptions options)
+    // a configuration reload changes some of them (Workers and the queue capacities only at a restart).
+    private static void AddLimits(MetricFactory factory, CollectorRegistry registry, Meter meter, LiveFrameOptions options, int queueCapacity)
     {
         Limit("frames_max_connections", "frames.limit.max_connections", "{connection}", "Frames:MaxConnections, the open connections the server accepts.", () => options.Current.MaxConnections);
         Limit("frames_workers", "frames.limit.workers", "{worker}", "Frames:Workers, the worker pool's size.", () => options.Current.Workers);
-        Limit("frames_worker_queue_capacity", "frames.limit.worker_queue_capacity", "{work_item}", "Frames:QueueCapacity, the worker queue's capacity.", () => options.Current.QueueCapacity);
+        // Over all lanes, as frames_worker_queue_length is, so that their ratio stays a fill level.
+        Limit("frames_worker_queue_capacity", "frames.limit.worker_queue_capacity", "{work_item}", "Frames:QueueCapacity plus every lane's Frames:Lanes:*:QueueCapacity, the worker queues' capacity.", () => queueCapacity);
         Limit("frames_max_buffered_bytes", "frames.limit.max_buffered_bytes", "By", "Frames:MaxBufferedBytes, the request and answer bytes the server holds at most.", () => options.Current.MaxBufferedBytes);
         // What the runtime may use: the container's memory limit, or the machine's memory without one.
         long memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;

@@ -1,4 +1,5 @@
 using KestrelFrames.Connections;
+using KestrelFrames.Processing;
 using Microsoft.Extensions.Options;
 
 namespace KestrelFrames.Hosting;
@@ -29,6 +30,7 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         CheckTime(failures, nameof(options.TlsHandshakeTimeout), options.TlsHandshakeTimeout, allowZero: false);
         ValidateProxyProtocol(failures, options.ProxyProtocol);
         ValidateRateLimit(failures, options.RateLimit);
+        ValidateLanes(failures, options);
         if (!Enum.IsDefined(options.OverloadMode))
         {
             failures.Add($"{FrameServerOptions.SectionName}:{nameof(options.OverloadMode)} must be Backpressure or Shed (was {options.OverloadMode}).");
@@ -85,6 +87,44 @@ internal sealed class FrameServerOptionsValidator : IValidateOptions<FrameServer
         Check(failures, $"{Key}:{nameof(rate.RequestsPerSecond)}", rate.RequestsPerSecond, 0, MaxRate);
         Check(failures, $"{Key}:{nameof(rate.Burst)}", rate.Burst, 0, MaxRate);
         Check(failures, $"{Key}:{nameof(rate.ConnectionsPerSecond)}", rate.ConnectionsPerSecond, 0, MaxRate);
+    }
+
+    /// <summary>
+    /// Priorities must order the lanes unambiguously around the default lane's 0, and the reserved workers must leave
+    /// the default lane at least one worker, or its requests would never run.
+    /// </summary>
+    private static void ValidateLanes(List<string> failures, FrameServerOptions options)
+    {
+        const string Key = nameof(FrameServerOptions.Lanes);
+        var priorities = new Dictionary<int, string>();
+        long reserved = 0;
+        foreach ((string name, FrameLaneOptions lane) in options.Lanes.OrderBy(l => l.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            string laneKey = $"{Key}:{name}";
+            if (string.Equals(name, LaneNames.Default, StringComparison.OrdinalIgnoreCase))
+            {
+                failures.Add($"{FrameServerOptions.SectionName}:{laneKey} cannot be configured: the default lane is set by {FrameServerOptions.SectionName}:{nameof(options.QueueCapacity)} and {FrameServerOptions.SectionName}:{nameof(options.Workers)}.");
+                continue;
+            }
+
+            if (lane.Priority == 0)
+            {
+                failures.Add($"{FrameServerOptions.SectionName}:{laneKey}:{nameof(lane.Priority)} must be set: above 0 runs before the default lane, below 0 after it.");
+            }
+            else if (!priorities.TryAdd(lane.Priority, name))
+            {
+                failures.Add($"{FrameServerOptions.SectionName}:{laneKey}:{nameof(lane.Priority)} ({lane.Priority}) is also {FrameServerOptions.SectionName}:{Key}:{priorities[lane.Priority]}'s: each lane needs its own.");
+            }
+
+            Check(failures, $"{laneKey}:{nameof(lane.QueueCapacity)}", lane.QueueCapacity, 1, 10_000_000);
+            Check(failures, $"{laneKey}:{nameof(lane.ReservedWorkers)}", lane.ReservedWorkers, 0, Math.Max(0, options.Workers - 1));
+            reserved += Math.Max(0, lane.ReservedWorkers);
+        }
+
+        if (reserved >= options.Workers && options.Workers > 0)
+        {
+            failures.Add($"{FrameServerOptions.SectionName}:{Key}:*:{nameof(FrameLaneOptions.ReservedWorkers)} add up to {reserved}, which must leave at least one of {FrameServerOptions.SectionName}:{nameof(options.Workers)} ({options.Workers}) shared.");
+        }
     }
 
     private static void CheckTime(List<string> failures, string key, TimeSpan value, bool allowZero)

@@ -51,6 +51,16 @@ internal sealed class FrameOptionKey
         Live("RateLimit:RequestsPerSecond", o => o.RateLimit.RequestsPerSecond),
         Live("RateLimit:Burst", o => o.RateLimit.Burst),
         Live("RateLimit:ConnectionsPerSecond", o => o.RateLimit.ConnectionsPerSecond),
+
+        // The worker pool builds one queue per lane at start.
+        RestartOnly("Lanes", DescribeLanes, (next, running) =>
+        {
+            next.Lanes.Clear();
+            foreach ((string name, FrameLaneOptions lane) in running.Lanes)
+            {
+                next.Lanes[name] = lane;
+            }
+        }),
     ];
 
     /// <summary>The key under <c>Frames</c>, e.g. <c>RateLimit:Burst</c>.</summary>
@@ -71,6 +81,10 @@ internal sealed class FrameOptionKey
     /// <summary>Puts the running value of a key that is not live back into <paramref name="next"/>.</summary>
     public void KeepRunning(FrameServerOptions next, FrameServerOptions running) =>
         (_keepRunning ?? throw new InvalidOperationException($"{Name} is live."))(next, running);
+
+    private static string DescribeLanes(FrameServerOptions options) =>
+        "[" + string.Join(", ", options.Lanes.OrderBy(l => l.Key, StringComparer.OrdinalIgnoreCase).Select(l => string.Create(
+            CultureInfo.InvariantCulture, $"{l.Key} (Priority {l.Value.Priority}, QueueCapacity {l.Value.QueueCapacity}, ReservedWorkers {l.Value.ReservedWorkers})"))) + "]";
 
     private static FrameOptionKey Live(string name, Func<FrameServerOptions, object> read) => new(name, read, null);
 

@@ -73,6 +73,9 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
 
     public CancellationToken Aborted => _connection.Aborted;
 
+    /// <summary>The worker pool lane the request runs in (<see cref="WorkerPool.Lanes"/>); 0, the default lane, unless a classifier picked another.</summary>
+    public int Lane { get; set; }
+
 
     public bool IsCompleted => _completion.GetStatus(_completion.Version) != ValueTaskSourceStatus.Pending;
 
@@ -201,6 +204,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         _requestLength = 0;
         _answerIsRequest = false;
         NextInBatch = null;
+        Lane = 0;
         _response?.Reset();
         Status = null;
         RateLimited = false;

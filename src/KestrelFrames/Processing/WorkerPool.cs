@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using KestrelFrames.Observability;
 using KestrelFrames.Primitives;
 using Microsoft.Extensions.Hosting;
@@ -10,67 +9,153 @@ using Microsoft.Extensions.Options;
 namespace KestrelFrames.Processing;
 
 /// <summary>
-/// Runs requests on at most <see cref="FrameServerOptions.Workers"/> concurrent workers, fed by a bounded channel of
-/// <see cref="FrameServerOptions.QueueCapacity"/>. Workers are started on demand on the thread pool and exit when the
-/// channel is empty, instead of parking on it: a parked multi-reader channel read allocates per wake-up, and this
-/// pool must allocate nothing per request.
+/// Runs requests on at most <see cref="FrameServerOptions.Workers"/> concurrent workers, fed by bounded queues: one
+/// per priority lane (<see cref="WorkLane"/>), and just the default lane of <see cref="FrameServerOptions.QueueCapacity"/>
+/// unless an <see cref="IFrameLaneClassifier"/> is registered. Workers are started on demand on the thread pool and
+/// exit when their lanes are empty, instead of parking on a queue: a parked multi-reader channel read allocates per
+/// wake-up, and this pool must allocate nothing per request. Shared workers take the highest lane's work first; a
+/// lane's reserved workers (<see cref="WorkerTicket"/>) serve only it.
 /// </summary>
-internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, IDisposable
+internal sealed partial class WorkerPool : IHostedService, IDisposable
 {
-    private readonly Channel<FrameWorkItem> _queue;
+    private readonly WorkLane[] _lanes;
+    private readonly WorkerTicket _shared;
+    private readonly WorkerTicket[] _tickets;
     private readonly IFrameHandler _handler;
     private readonly ILogger<WorkerPool> _logger;
     private readonly TimeProvider _time;
     private readonly LogThrottle _logThrottle;
-    private readonly int _maxWorkers;
+    private readonly int _ignoredLanes;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _running;
     private volatile bool _stopping;
 
-    public WorkerPool(IOptions<FrameServerOptions> options, IFrameHandler handler, TimeProvider time, ILogger<WorkerPool> logger)
+    public WorkerPool(
+        IOptions<FrameServerOptions> options,
+        IFrameHandler handler,
+        TimeProvider time,
+        ILogger<WorkerPool> logger,
+        IFrameLaneClassifier? classifier = null)
     {
         _time = time;
         _logThrottle = new LogThrottle("handler error", LogLevel.Error, logger, time);
         FrameServerOptions value = options.Value;
-        _maxWorkers = value.Workers;
-        QueueCapacity = value.QueueCapacity;
         _handler = handler;
         _logger = logger;
-        _queue = Channel.CreateBounded<FrameWorkItem>(new BoundedChannelOptions(value.QueueCapacity)
+
+        // Without a classifier nothing could reach a configured lane: one lane, and no worker withheld for others.
+        List<WorkLane> lanes = [new WorkLane(0, LaneNames.Default, 0, value.QueueCapacity)];
+        if (classifier is not null)
         {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = false,
-            SingleWriter = false,
-        });
+            foreach ((string name, FrameLaneOptions lane) in value.Lanes.OrderBy(l => l.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                // Interned, so that the classifier's literals match by reference (LaneRouter).
+                lanes.Add(new WorkLane(lanes.Count, string.Intern(name), lane.Priority, lane.QueueCapacity));
+            }
+        }
+        else
+        {
+            _ignoredLanes = value.Lanes.Count;
+        }
+
+        _lanes = [.. lanes];
+        WorkLane[] byPriority = [.. lanes.OrderByDescending(l => l.Priority)];
+        int reserved = 0;
+        List<WorkerTicket> tickets = [];
+        foreach (WorkLane lane in _lanes)
+        {
+            int laneReserved = lane.Index == 0 ? 0 : value.Lanes[lane.Name].ReservedWorkers;
+            if (laneReserved > 0)
+            {
+                lane.Reserved = new WorkerTicket(this, [lane], laneReserved);
+                tickets.Add(lane.Reserved);
+                reserved += laneReserved;
+            }
+        }
+
+        _shared = new WorkerTicket(this, byPriority, value.Workers - reserved);
+        tickets.Add(_shared);
+        _tickets = [.. tickets];
+        QueueCapacity = _lanes.Sum(l => l.Capacity);
+        LanesByPriority = [.. byPriority.Select(l => l.Index)];
+        Router = classifier is null ? null : new LaneRouter(classifier, [.. _lanes.Select(l => l.Name)], logger, time);
     }
 
-    public int QueueLength => _queue.Reader.Count;
+    /// <summary>Work items waiting, over all lanes.</summary>
+    public int QueueLength
+    {
+        get
+        {
+            int length = 0;
+            foreach (WorkLane lane in _lanes)
+            {
+                length += lane.Count;
+            }
 
+            return length;
+        }
+    }
+
+    /// <summary>The queues' capacity, over all lanes.</summary>
     public int QueueCapacity { get; }
 
-    public int BusyWorkers => Volatile.Read(ref _running);
+    public int BusyWorkers
+    {
+        get
+        {
+            int busy = 0;
+            foreach (WorkerTicket ticket in _tickets)
+            {
+                busy += ticket.Running;
+            }
+
+            return busy;
+        }
+    }
+
+    /// <summary>The lanes by index (<see cref="FrameWorkItem.Lane"/>); 0 is the default lane, the only one without a classifier.</summary>
+    public IReadOnlyList<WorkLane> Lanes => _lanes;
+
+    /// <summary>Lane indexes, highest priority first: the order in which a read's requests are handed over.</summary>
+    public int[] LanesByPriority { get; }
+
+    /// <summary>Picks each request's lane; null without a classifier, when every request is in lane 0.</summary>
+    public LaneRouter? Router { get; }
 
     /// <summary>True from start until the pool has stopped; the liveness check reports it.</summary>
     public bool IsRunning { get; private set; }
 
-    /// <summary>Queues a request; false when the queue is full or the pool has stopped.</summary>
+    /// <summary>Queues a request in its lane (<see cref="FrameWorkItem.Lane"/>); false when that lane is full or the pool has stopped.</summary>
     public bool TrySubmit(FrameWorkItem item)
     {
-        if (!_queue.Writer.TryWrite(item))
+        WorkLane lane = _lanes[item.Lane];
+        if (!lane.TryWrite(item))
         {
             return false;
         }
 
-        StartWorkerIfIdle();
+        // Reserved workers first, so that the shared ones stay free for the lanes that have none.
+        if (lane.Reserved is null || !lane.Reserved.TryStart())
+        {
+            _shared.TryStart();
+        }
+
         return true;
     }
 
-    /// <summary>Completes when the queue may have room; false once the pool has stopped taking work.</summary>
-    public ValueTask<bool> WaitForSpaceAsync(CancellationToken cancellationToken) =>
-        _queue.Writer.WaitToWriteAsync(cancellationToken);
+    /// <summary>Completes when the default lane may have room; false once the pool has stopped taking work.</summary>
+    public ValueTask<bool> WaitForSpaceAsync(CancellationToken cancellationToken) => WaitForSpaceAsync(0, cancellationToken);
+
+    /// <summary>Completes when <paramref name="lane"/> may have room; false once the pool has stopped taking work.</summary>
+    public ValueTask<bool> WaitForSpaceAsync(int lane, CancellationToken cancellationToken) =>
+        _lanes[lane].WaitToWriteAsync(cancellationToken);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_ignoredLanes > 0)
+        {
+            LogLanesIgnored(_logger, _ignoredLanes);
+        }
+
         IsRunning = true;
         return Task.CompletedTask;
     }
@@ -82,7 +167,11 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
-        _queue.Writer.TryComplete();
+        foreach (WorkLane lane in _lanes)
+        {
+            lane.Complete();
+        }
+
         SignalIfDrained();
         try
         {
@@ -98,59 +187,29 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
         }
     }
 
-    /// <summary>Reports the handler errors the throttle still holds back.</summary>
-    public void Dispose() => _logThrottle.Dispose();
-
-    void IThreadPoolWorkItem.Execute()
+    /// <summary>Reports the handler errors and classifier faults the throttles still hold back.</summary>
+    public void Dispose()
     {
-        // DrainAsync catches everything per request, so the discarded task can never fault.
-#pragma warning disable CA2012
-        _ = DrainAsync();
-#pragma warning restore CA2012
+        _logThrottle.Dispose();
+        Router?.Dispose();
     }
 
-    private void StartWorkerIfIdle()
-    {
-        int running = Volatile.Read(ref _running);
-        while (running < _maxWorkers)
-        {
-            int seen = Interlocked.CompareExchange(ref _running, running + 1, running);
-            if (seen == running)
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-                return;
-            }
-
-            running = seen;
-        }
-    }
-
+    /// <summary>One worker of <paramref name="ticket"/>'s kind: runs its lanes' work, highest lane first, until they are empty.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask DrainAsync()
+    internal async ValueTask DrainAsync(WorkerTicket ticket)
     {
-        while (true)
+        do
         {
-            while (_queue.Reader.TryRead(out FrameWorkItem? item))
+            // Lanes are looked at again after every batch, so higher work that arrived meanwhile goes next.
+            while (ticket.TryTake(out FrameWorkItem item))
             {
                 await RunBatchAsync(item);
             }
 
-            Interlocked.Decrement(ref _running);
-
-            // A submit that saw every worker running may have queued after our last TryRead: look once more.
-            // Either it sees our decrement and starts a worker, or we see its item here.
-            if (_queue.Reader.Count == 0)
-            {
-                SignalIfDrained();
-                return;
-            }
-
-            int running = Volatile.Read(ref _running);
-            if (running >= _maxWorkers || Interlocked.CompareExchange(ref _running, running + 1, running) != running)
-            {
-                return;
-            }
+            ticket.Exit();
+            SignalIfDrained();
         }
+        while (ticket.TryResume());
     }
 
     /// <summary>
@@ -260,7 +319,7 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
 
     private void SignalIfDrained()
     {
-        if (_stopping && Volatile.Read(ref _running) == 0 && _queue.Reader.Count == 0)
+        if (_stopping && BusyWorkers == 0 && QueueLength == 0)
         {
             _drained.TrySetResult();
         }
@@ -271,6 +330,9 @@ internal sealed partial class WorkerPool : IHostedService, IThreadPoolWorkItem, 
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Frame handler on connection {ConnectionId} stopped when the connection was aborted.")]
     private static partial void LogHandlerCancelled(ILogger logger, string connectionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frames:Lanes configures {Lanes} lanes, but no IFrameLaneClassifier is registered: every request runs in the default lane, with all of Frames:Workers.")]
+    private static partial void LogLanesIgnored(ILogger logger, int lanes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker pool stopped with {Queued} queued and {Running} running requests abandoned at the shutdown timeout.")]
     private static partial void LogStopTimedOut(ILogger logger, int queued, int running);

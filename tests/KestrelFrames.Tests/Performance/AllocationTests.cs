@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using KestrelFrames.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -35,6 +37,22 @@ public sealed class AllocationTests(ITestOutputHelper output)
             ["Frames:RateLimit:Burst"] = "1000000",
             ["Frames:RateLimit:ConnectionsPerSecond"] = "100",
         });
+
+        await AssertPerRequestAllocationAsync(server, answerSize: 68);
+    }
+
+    [Fact]
+    public async Task An_echo_request_in_a_priority_lane_allocates_less_than_64_bytes_on_average()
+    {
+        // A classifier registered and two lanes: every request is classified, and runs in lane "high".
+        await using var server = TestFrameServer.Start(
+            new Dictionary<string, string?>
+            {
+                ["Frames:Lanes:high:Priority"] = "1",
+                ["Frames:Lanes:high:ReservedWorkers"] = "1",
+                ["Frames:Lanes:low:Priority"] = "-1",
+            },
+            services => services.AddSingleton<IFrameLaneClassifier, HighLaneClassifier>());
 
         await AssertPerRequestAllocationAsync(server, answerSize: 68);
     }
@@ -81,6 +99,11 @@ public sealed class AllocationTests(ITestOutputHelper output)
         double perRequest = (double)allocated / Requests;
         output.WriteLine($"{perRequest:F1} bytes allocated per request ({allocated} bytes for {Requests}).");
         Assert.True(perRequest < 64, $"{perRequest:F1} bytes allocated per request (total {allocated} for {Requests}).");
+    }
+
+    private sealed class HighLaneClassifier : IFrameLaneClassifier
+    {
+        public string? Classify(in ReadOnlySequence<byte> payload) => payload.Length > 0 ? "high" : null;
     }
 
     private static async Task RunAsync(Socket socket, ReadOnlyMemory<byte> batch, byte[] answers, int rounds)

@@ -163,7 +163,7 @@ public sealed class LiveFrameOptionsTests : IDisposable
 
         Assert.Equal(Keys(typeof(FrameServerOptions), "").Order(StringComparer.Ordinal), listed);
         Assert.Equal(
-            ["ProxyProtocol:Mode", "ProxyProtocol:TrustedProxies", "QueueCapacity", "TlsHandshakeTimeout", "Transport", "TransportBlockSize", "TransportLoops", "Workers"],
+            ["Lanes", "ProxyProtocol:Mode", "ProxyProtocol:TrustedProxies", "QueueCapacity", "TlsHandshakeTimeout", "Transport", "TransportBlockSize", "TransportLoops", "Workers"],
             FrameOptionKey.All.Where(k => !k.IsLive).Select(k => k.Name).Order(StringComparer.Ordinal));
     }
 
@@ -171,7 +171,9 @@ public sealed class LiveFrameOptionsTests : IDisposable
 
     private static IEnumerable<string> Keys(Type type, string prefix)
     {
-        foreach (PropertyInfo property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite))
+        // Settable keys, and the get-only dictionaries configuration fills (Lanes).
+        foreach (PropertyInfo property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite || (p.PropertyType.IsGenericType && p.PropertyType.GetGenericTypeDefinition() == typeof(IDictionary<,>))))
         {
             bool nested = property.PropertyType.IsClass && property.PropertyType.Namespace == typeof(FrameServerOptions).Namespace;
             IEnumerable<string> keys = nested ? Keys(property.PropertyType, prefix + property.Name + ":") : [prefix + property.Name];

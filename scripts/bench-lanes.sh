@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # The priority-lane measurement of docs/benchmarks.md: the high lane's latency alone, then while the default lane is
 # saturated, with lanes (a classifier registered) and without (LaneBench:Classifier=false, one lane).
-#   bash scripts/bench-lanes.sh [runs]     (publishes to /tmp/lanes-server and /tmp/lanes-bench first)
+#   [WORKERS=4] bash scripts/bench-lanes.sh [runs]     (publishes to /tmp/lanes-server and /tmp/lanes-bench first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-2}
+WORKERS=${WORKERS:-4}
 PORT=19950
 dotnet publish -c Release tests/KestrelFrames.LaneBench -o /tmp/lanes-server >/dev/null
 dotnet publish -c Release src/KestrelFrames.Bench -o /tmp/lanes-bench >/dev/null
 SERVER=(dotnet /tmp/lanes-server/KestrelFrames.LaneBench.dll --Kestrel:Endpoints:Frames:Url=http://127.0.0.1:$PORT
   --Kestrel:Endpoints:Http:Url=http://127.0.0.1:$((PORT + 1)) --Logging:LogLevel:Default=Warning
-  --LaneBench:WorkMicroseconds=100 --Frames:Workers=4
+  --LaneBench:WorkMicroseconds=100 --Frames:Workers=$WORKERS
   --Frames:Lanes:high:Priority=1 --Frames:Lanes:high:ReservedWorkers=1 --Frames:Lanes:high:QueueCapacity=64)
 # The high lane: small requests (8 B <= LaneBench:HighMaxSize), two connections, one request in flight on each.
 # Closed loop, not --rate: on the shared 2-core machine the open loop's pacer thread itself was late by tens of ms.

@@ -21,9 +21,15 @@ public abstract class FrameContext
     /// </summary>
     public abstract void RespondWithRequest();
 
-    /// <summary>The transport's id of the connection the request arrived on.</summary>
+    /// <summary>
+    /// The connection the request arrived on: its endpoints, PROXY and TLS details, and <see cref="FrameConnectionInfo.Items"/>
+    /// for the handler's per-connection state. Unlike this context, it may be kept for the connection's life.
+    /// </summary>
+    public abstract FrameConnectionInfo Connection { get; }
+
+    /// <summary>The transport's id of the connection the request arrived on (<see cref="FrameConnectionInfo.Id"/>).</summary>
     public abstract string ConnectionId { get; }
 
-    /// <summary>The client's address, as the transport reports it.</summary>
+    /// <summary>The client's address (<see cref="FrameConnectionInfo.RemoteEndPoint"/>): the PROXY header's source behind a balancer.</summary>
     public abstract EndPoint? RemoteEndPoint { get; }
 }

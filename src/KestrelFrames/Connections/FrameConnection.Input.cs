@@ -13,8 +13,8 @@ namespace KestrelFrames.Connections;
 /// </summary>
 internal sealed partial class FrameConnection
 {
-    /// <summary>Reads and dispatches until the connection ends; true when it ends with a closing status of ours.</summary>
-    private async Task<bool> ReadLoopAsync()
+    /// <summary>Reads and dispatches until the connection ends; returns the closing status of ours it ends with, if any.</summary>
+    private async Task<FrameStatus?> ReadLoopAsync()
     {
         PipeReader input = _context.Transport.Input;
         FrameStatus? final = _services.State.IsDraining ? FrameStatus.ShuttingDown : null;
@@ -29,12 +29,12 @@ internal sealed partial class FrameConnection
             {
                 LogReadFailed(_services.Logger, ConnectionId, ex.Message);
                 CloseOutput();
-                return false;
+                return null;
             }
 
             if (_outputClosed)
             {
-                return false;
+                return null;
             }
 
             if (result.IsCanceled && CloseReason is { } reason)
@@ -50,7 +50,7 @@ internal sealed partial class FrameConnection
             if (final is null && result.IsCompleted)
             {
                 // The client half-closed: answer everything it sent, then close. A partial frame is dropped.
-                return false;
+                return null;
             }
         }
 
@@ -62,7 +62,7 @@ internal sealed partial class FrameConnection
 
         last.SetStatus(final.Value);
         _queue.Publish();
-        return true;
+        return final;
     }
 
     /// <summary>

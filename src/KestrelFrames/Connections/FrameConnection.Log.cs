@@ -32,6 +32,9 @@ internal sealed partial class FrameConnection
     [LoggerMessage(Level = LogLevel.Error, Message = "Frame connection {ConnectionId}: unexpected failure; aborting the connection.")]
     private static partial void LogUnexpectedFailure(ILogger logger, string connectionId, Exception exception);
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "Frame connection {ConnectionId}: the application's {Hook} failed.")]
+    private static partial void LogLifecycleFailed(ILogger logger, string connectionId, string hook, Exception exception);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: write failed: {Reason}.")]
     private static partial void LogWriteFailed(ILogger logger, string connectionId, string reason);
 }

@@ -15,7 +15,7 @@ namespace KestrelFrames.Connections;
 // _aborted has no timer and no linked token, so there is nothing to dispose; and a late Cancel from the heartbeat
 // or the shutdown timeout must never hit a disposed source.
 #pragma warning disable CA1001
-internal sealed partial class FrameConnection : ISlotOwner
+internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
 #pragma warning restore CA1001
 {
     private readonly ConnectionContext _context;
@@ -49,15 +49,16 @@ internal sealed partial class FrameConnection : ISlotOwner
 
     public string ConnectionId => _context.ConnectionId;
 
-    public EndPoint? RemoteEndPoint => _context.RemoteEndPoint;
+    public override EndPoint? RemoteEndPoint => _context.RemoteEndPoint;
 
-    // Read for spans only: the PROXY reader replaced RemoteEndPoint with the client, the socket still knows its peer.
-    public EndPoint? PeerEndPoint => _context.Features.Get<IConnectionSocketFeature>()?.Socket.RemoteEndPoint ?? RemoteEndPoint;
+    // Looked up when asked, not stored: the PROXY reader replaced RemoteEndPoint with the client, the socket still
+    // knows its peer.
+    public override EndPoint? PeerEndPoint => _context.Features.Get<IConnectionSocketFeature>()?.Socket.RemoteEndPoint ?? RemoteEndPoint;
 
-    public EndPoint? LocalEndPoint => _context.LocalEndPoint;
+    public override EndPoint? LocalEndPoint => _context.LocalEndPoint;
 
     /// <summary>Cancelled when the client can no longer receive answers: handlers may stop early.</summary>
-    public CancellationToken Aborted => _aborted.Token;
+    public override CancellationToken Aborted => _aborted.Token;
 
     public BufferBudget Budget => _services.Budget;
 
@@ -77,13 +78,21 @@ internal sealed partial class FrameConnection : ISlotOwner
         using CancellationTokenRegistration closeRequested = _context.Features.Get<IConnectionLifetimeNotificationFeature>()
             ?.ConnectionClosedRequested.UnsafeRegister(static state => ((FrameConnection)state!).RequestClose(), this) ?? default;
         _services.Connections.Register(this);
+        IFrameConnectionLifecycle? lifecycle = _services.Lifecycle;
         try
         {
+            if (lifecycle is not null && !await ConnectedAsync(lifecycle))
+            {
+                // Nothing was read or answered: end as a refused connection does, without a reset.
+                await LingerAsync();
+                return;
+            }
+
             Task writing = WriteLoopAsync();
-            bool endedByServer = false;
+            FrameStatus? final = null;
             try
             {
-                endedByServer = await ReadLoopAsync();
+                final = await ReadLoopAsync();
             }
 #pragma warning disable CA1031 // Whatever failed, the write loop must still be awaited and every slot returned.
             catch (Exception ex)
@@ -101,10 +110,14 @@ internal sealed partial class FrameConnection : ISlotOwner
             // The write loop never throws and always drains the queue, so every slot's buffers are back in the pool
             // when this returns.
             await writing;
+            if (lifecycle is not null)
+            {
+                await ClosingAsync(lifecycle, final);
+            }
 
             // The closing status is flushed: FIN, and read what the client still sends until it closes, so the
             // close resets nothing. A connection whose output broke has nothing left to protect.
-            if (endedByServer && !_outputClosed)
+            if (final is not null && !_outputClosed)
             {
                 await LingerAsync();
             }
@@ -175,6 +188,7 @@ internal sealed partial class FrameConnection : ISlotOwner
             case ConnectionTimeout.Write:
                 if (!_outputClosed)
                 {
+                    _writeTimedOut = true;
                     _services.Metrics.ProtocolError(ProtocolErrorReason.WriteTimeout);
                     if (_services.WriteTimeouts.TryEnter())
                     {

@@ -17,7 +17,9 @@ internal sealed class FrameServices(
     ConnectionManager connections,
     FrameHeartbeat heartbeat,
     TimeProvider time,
-    ILogger<FrameConnection> logger) : IDisposable
+    ILogger<FrameConnection> logger,
+    IFrameHandler handler,
+    IFrameConnectionLifecycle? lifecycle = null) : IDisposable
 {
     private int _refusedLingering;
 
@@ -59,6 +61,9 @@ internal sealed class FrameServices(
 
     /// <summary>TLS connections that failed or timed out in the handshake.</summary>
     public LogThrottle TlsHandshakeFailures { get; } = new("TLS handshake failure", LogLevel.Warning, logger, time);
+
+    /// <summary>The connection hooks, if the application has any: registered on their own, or the handler's.</summary>
+    public IFrameConnectionLifecycle? Lifecycle { get; } = lifecycle ?? handler as IFrameConnectionLifecycle;
 
     public TimeProvider Time { get; } = time;
 

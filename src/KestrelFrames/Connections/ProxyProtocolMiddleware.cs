@@ -103,6 +103,11 @@ internal sealed partial class ProxyProtocolMiddleware
                         connection.RemoteEndPoint = header.Source;
                     }
 
+                    if (header.Tlvs is { Count: > 0 } tlvs)
+                    {
+                        connection.Features.Set(new ProxyTlvFeature(tlvs));
+                    }
+
                     return null;
             }
         }

@@ -59,6 +59,8 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         }
     }
 
+    public override FrameConnectionInfo Connection => _connection.Info;
+
     public override string ConnectionId => _connection.ConnectionId;
 
     public override EndPoint? RemoteEndPoint => _connection.RemoteEndPoint;

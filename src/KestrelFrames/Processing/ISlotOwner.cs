@@ -12,6 +12,9 @@ internal interface ISlotOwner
 {
     string ConnectionId { get; }
 
+    /// <summary>The connection as the handler sees it, through <see cref="FrameContext.Connection"/>.</summary>
+    FrameConnectionInfo Info { get; }
+
     /// <summary>The client: the address a trusted PROXY header carried, else the socket's peer.</summary>
     EndPoint? RemoteEndPoint { get; }
 

@@ -8,7 +8,7 @@ namespace KestrelFrames.Protocol;
 
 /// <summary>
 /// Parses PROXY protocol v1 (text) and v2 (binary) headers, as HAProxy and cloud L4 balancers send them ahead of
-/// the client's bytes. Lengths are checked before anything is buffered, TLVs are skipped, and anything malformed is
+/// the client's bytes. Lengths are checked before anything is buffered, v2's TLVs are kept, and anything malformed is
 /// <see cref="ProxyParseResult.Invalid"/>, never an exception.
 /// </summary>
 internal static class ProxyProtocolParser
@@ -123,26 +123,70 @@ internal static class ProxyProtocolParser
         bool local = (versionCommand & 0x0F) == 0;
         IPEndPoint? source = null;
         IPEndPoint? destination = null;
+        // The address block's size follows from the family's high nibble (INET, INET6, UNIX; UNSPEC has none).
+        int addressBlock = (family >> 4) switch { 1 => 12, 2 => 36, 3 => 216, _ => 0 };
+        if (length < addressBlock)
+        {
+            // LOCAL's addresses are to be discarded, family and all: a short block is no error there.
+            if (!local)
+            {
+                return ProxyParseResult.Invalid;
+            }
+
+            addressBlock = length;
+        }
+
         if (!local)
         {
             // 0x11 TCP over IPv4, 0x21 TCP over IPv6; anything else (UDP, UNIX) keeps the proxy's address.
             int addressLength = family switch { 0x11 => 4, 0x21 => 16, _ => 0 };
             if (addressLength > 0)
             {
-                if (length < (2 * addressLength) + 4)
-                {
-                    return ProxyParseResult.Invalid;
-                }
-
                 source = new IPEndPoint(new IPAddress(payload[..addressLength]), BinaryPrimitives.ReadUInt16BigEndian(payload[(2 * addressLength)..]));
                 destination = new IPEndPoint(new IPAddress(payload[addressLength..(2 * addressLength)]), BinaryPrimitives.ReadUInt16BigEndian(payload[((2 * addressLength) + 2)..]));
             }
         }
 
-        // TLVs after the addresses are skipped whole: the length covers them.
+        IReadOnlyList<ProxyTlv>? tlvs = null;
+        if (length > addressBlock && !TryParseTlvs(payload[addressBlock..], out tlvs))
+        {
+            return ProxyParseResult.Invalid;
+        }
+
         buffer = buffer.Slice(16 + length);
-        header = new ProxyHeader(2, source, destination);
+        header = new ProxyHeader(2, source, destination, tlvs);
         return ProxyParseResult.Parsed;
+    }
+
+    /// <summary>
+    /// Splits the TLV area (a type byte, a big-endian 16-bit length, the value; repeated to the end) into fields over
+    /// one copy of it. A field that runs past the header's end makes the whole header malformed.
+    /// </summary>
+    private static bool TryParseTlvs(ReadOnlySpan<byte> area, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IReadOnlyList<ProxyTlv>? tlvs)
+    {
+        tlvs = null;
+        byte[] copy = area.ToArray();
+        var fields = new List<ProxyTlv>();
+        int offset = 0;
+        while (offset < copy.Length)
+        {
+            if (copy.Length - offset < 3)
+            {
+                return false;
+            }
+
+            int valueLength = BinaryPrimitives.ReadUInt16BigEndian(copy.AsSpan(offset + 1));
+            if (copy.Length - offset - 3 < valueLength)
+            {
+                return false;
+            }
+
+            fields.Add(new ProxyTlv(copy[offset], copy.AsMemory(offset + 3, valueLength)));
+            offset += 3 + valueLength;
+        }
+
+        tlvs = fields;
+        return true;
     }
 
     /// <summary>

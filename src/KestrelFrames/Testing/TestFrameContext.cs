@@ -5,6 +5,7 @@ namespace KestrelFrames.Testing;
 
 /// <summary>
 /// A request as the server hands it to an <see cref="IFrameHandler"/>, without a server: for unit tests of a handler.
+/// Its <see cref="Connection"/> is a <see cref="TestFrameConnectionInfo"/> unless one is given.
 /// Call the handler with it, then read <see cref="Answer"/>. Like the server's, it refuses a write to
 /// <see cref="Response"/> once <see cref="RespondWithRequest"/> was called, and that call once something was written.
 /// </summary>
@@ -20,13 +21,21 @@ public sealed class TestFrameContext : FrameContext
     private readonly ArrayBufferWriter<byte> _response = new();
     private ReadOnlyMemory<byte> _request;
 
-    /// <summary>A request with <paramref name="request"/> as its payload, on connection <paramref name="connectionId"/> from <paramref name="remoteEndPoint"/>.</summary>
-    public TestFrameContext(ReadOnlyMemory<byte> request = default, string connectionId = "test-connection", EndPoint? remoteEndPoint = null)
+    /// <summary>A request with <paramref name="request"/> as its payload, on a plain connection <paramref name="connectionId"/> from 127.0.0.1.</summary>
+    public TestFrameContext(ReadOnlyMemory<byte> request = default, string connectionId = "test-connection")
+        : this(request, new TestFrameConnectionInfo(connectionId))
     {
-        ArgumentNullException.ThrowIfNull(connectionId);
+    }
+
+    /// <summary>
+    /// A request on <paramref name="connection"/>: one <see cref="TestFrameConnectionInfo"/> shared by several
+    /// contexts is one connection's requests (its <see cref="FrameConnectionInfo.Items"/> shared too).
+    /// </summary>
+    public TestFrameContext(ReadOnlyMemory<byte> request, FrameConnectionInfo connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
         _request = request;
-        ConnectionId = connectionId;
-        RemoteEndPoint = remoteEndPoint ?? new IPEndPoint(IPAddress.Loopback, 50_000);
+        Connection = connection;
     }
 
     /// <inheritdoc />
@@ -38,10 +47,13 @@ public sealed class TestFrameContext : FrameContext
         : _response;
 
     /// <inheritdoc />
-    public override string ConnectionId { get; }
+    public override FrameConnectionInfo Connection { get; }
 
     /// <inheritdoc />
-    public override EndPoint? RemoteEndPoint { get; }
+    public override string ConnectionId => Connection.Id;
+
+    /// <inheritdoc />
+    public override EndPoint? RemoteEndPoint => Connection.RemoteEndPoint;
 
     /// <summary>Whether the handler answered with the request itself.</summary>
     public bool RespondedWithRequest { get; private set; }

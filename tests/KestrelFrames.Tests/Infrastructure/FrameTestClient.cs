@@ -35,7 +35,8 @@ public sealed class FrameTestClient : IDisposable
     /// Connects over TLS, trusting exactly <paramref name="serverCertificate"/>; <paramref name="preamble"/>, if any, is
     /// written raw on the socket before the handshake (a PROXY protocol header, as a balancer sends it).
     /// </summary>
-    public static async Task<FrameTestClient> ConnectTlsAsync(EndPoint endPoint, System.Security.Cryptography.X509Certificates.X509Certificate2 serverCertificate, byte[]? preamble = null)
+    public static async Task<FrameTestClient> ConnectTlsAsync(EndPoint endPoint, System.Security.Cryptography.X509Certificates.X509Certificate2 serverCertificate, byte[]? preamble = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(endPoint);
@@ -50,7 +51,11 @@ public sealed class FrameTestClient : IDisposable
             (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == serverCertificate.GetCertHashString());
         try
         {
-            await tls.AuthenticateAsClientAsync("localhost").WaitAsync(s_timeout);
+            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "localhost",
+                ClientCertificates = clientCertificate is null ? null : [clientCertificate],
+            }).WaitAsync(s_timeout);
         }
         catch
         {

@@ -8,7 +8,9 @@ namespace KestrelFrames.Tests.Infrastructure;
 /// <summary>A connection as an answer slot sees it, with nothing behind it: slots and rings can be tested alone.</summary>
 internal sealed class TestSlotOwner(long maxBufferedBytes = 1024 * 1024) : ISlotOwner
 {
-    public string ConnectionId => "test-connection";
+    public string ConnectionId => Info.Id;
+
+    public FrameConnectionInfo Info { get; } = new TestConnectionInfo();
 
     public EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 40000);
 

@@ -17,6 +17,9 @@ public sealed class ProxyProtocolParserTests
     private static readonly IPEndPoint s_source6 = IPEndPoint.Parse("[2001:db8::7]:5555");
     private static readonly IPEndPoint s_destination6 = IPEndPoint.Parse("[2001:db8::1]:7000");
 
+    /// <summary>What <see cref="ProxyHeaders.SomeTlvs"/> holds.</summary>
+    private static readonly ProxyTlv[] s_someTlvs = [new(0x01, "fr"u8.ToArray()), new(0x04, new byte[] { 1, 2, 3 })];
+
     /// <summary>Valid headers, by name, with what they parse to.</summary>
     private static readonly Dictionary<string, (byte[] Bytes, ProxyHeader Expected)> s_valid = new()
     {
@@ -27,12 +30,15 @@ public sealed class ProxyProtocolParserTests
         ["v1 of exactly 107 bytes"] = (ProxyHeaders.V1("PROXY UNKNOWN " + new string('x', ProxyProtocolParser.MaxV1Length - 16)), new(1, null, null)),
         ["v1 ports 0 and 65535"] = (ProxyHeaders.V1("PROXY TCP4 203.0.113.7 192.0.2.1 0 65535"), new(1, new(s_source4.Address, 0), new(s_destination4.Address, 65535))),
         ["v2 PROXY IPv4"] = (ProxyHeaders.V2Proxy(s_source4, s_destination4), new(2, s_source4, s_destination4)),
-        ["v2 PROXY IPv4 with TLVs"] = (ProxyHeaders.V2Proxy(s_source4, s_destination4, ProxyHeaders.SomeTlvs), new(2, s_source4, s_destination4)),
+        ["v2 PROXY IPv4 with TLVs"] = (ProxyHeaders.V2Proxy(s_source4, s_destination4, ProxyHeaders.SomeTlvs), new(2, s_source4, s_destination4, s_someTlvs)),
         ["v2 PROXY IPv6"] = (ProxyHeaders.V2Proxy(s_source6, s_destination6), new(2, s_source6, s_destination6)),
-        ["v2 PROXY IPv6 with TLVs"] = (ProxyHeaders.V2Proxy(s_source6, s_destination6, ProxyHeaders.SomeTlvs), new(2, s_source6, s_destination6)),
+        ["v2 PROXY IPv6 with TLVs"] = (ProxyHeaders.V2Proxy(s_source6, s_destination6, ProxyHeaders.SomeTlvs), new(2, s_source6, s_destination6, s_someTlvs)),
+        ["v2 LOCAL with TLVs"] = (ProxyHeaders.V2(0x20, 0x00, ProxyHeaders.SomeTlvs), new(2, null, null, s_someTlvs)),
+        ["v2 PROXY UNIX stream with TLVs"] = (ProxyHeaders.V2(0x21, 0x31, [.. new byte[216], .. ProxyHeaders.SomeTlvs]), new(2, null, null, s_someTlvs)),
+        ["v2 LOCAL with a short IPv4 block"] = (ProxyHeaders.V2(0x20, 0x11, new byte[5]), new(2, null, null)),
         ["v2 PROXY IPv4 of the largest length"] = (
             ProxyHeaders.V2Proxy(s_source4, s_destination4, ProxyHeaders.Tlv(0x04, new byte[ProxyProtocolParser.MaxV2PayloadLength - 12 - 3])),
-            new(2, s_source4, s_destination4)),
+            new(2, s_source4, s_destination4, [new(0x04, new byte[ProxyProtocolParser.MaxV2PayloadLength - 12 - 3])])),
         ["v2 LOCAL"] = (ProxyHeaders.V2(0x20, 0x00, []), new(2, null, null)),
         ["v2 LOCAL with addresses"] = (ProxyHeaders.V2(0x20, 0x11, ProxyHeaders.Addresses(s_source4, s_destination4)), new(2, null, null)),
         ["v2 PROXY UNSPEC"] = (ProxyHeaders.V2(0x21, 0x00, []), new(2, null, null)),
@@ -80,6 +86,9 @@ public sealed class ProxyProtocolParserTests
         ["v2 IPv4 without any address block"] = ProxyHeaders.V2(0x21, 0x11, []),
         ["v2 IPv6 address block of 35 bytes"] = ProxyHeaders.V2(0x21, 0x21, ProxyHeaders.Addresses(s_source6, s_destination6).AsSpan(0, 35)),
         ["v2 IPv6 family with an IPv4 address block"] = ProxyHeaders.V2(0x21, 0x21, ProxyHeaders.Addresses(s_source4, s_destination4)),
+        ["v2 with a TLV running past the header's end"] = ProxyHeaders.V2Proxy(s_source4, s_destination4, ProxyHeaders.Tlv(0x05, "id"u8).AsSpan(0, 4)),
+        ["v2 with two bytes of a TLV"] = ProxyHeaders.V2Proxy(s_source4, s_destination4, [0x05, 0x00]),
+        ["v2 UNIX address block of 215 bytes"] = ProxyHeaders.V2(0x21, 0x31, new byte[215]),
     };
 
     /// <summary>Bytes a direct client sends, by name: none of them is a PROXY header.</summary>
@@ -101,15 +110,14 @@ public sealed class ProxyProtocolParserTests
 
     private static readonly Gen<IPEndPoint> s_endPoint6 = Gen.Select(Gen.Byte.Array[16], Gen.Int[0, 65535], (a, p) => new IPEndPoint(new IPAddress(a), p));
 
-    private static readonly Gen<byte[]> s_tlvs = Gen.Select(Gen.Byte, Gen.Byte.Array[0, 40], (type, value) => ProxyHeaders.Tlv(type, value)).Array[0, 4]
-        .Select(tlvs => tlvs.SelectMany(t => t).ToArray());
+    private static readonly Gen<ProxyTlv[]> s_tlvs = Gen.Select(Gen.Byte, Gen.Byte.Array[0, 40], (type, value) => new ProxyTlv(type, value)).Array[0, 4];
 
     private static readonly Gen<(byte[] Bytes, ProxyHeader Expected)> s_validHeader = Gen.OneOf(
         Gen.Select(s_endPoint4, s_endPoint4, (s, d) => (ProxyHeaders.V1(s, d), new ProxyHeader(1, s, d))),
         Gen.Select(s_endPoint6, s_endPoint6, (s, d) => (ProxyHeaders.V1(s, d), new ProxyHeader(1, s, d))),
-        Gen.Select(s_endPoint4, s_endPoint4, s_tlvs, (s, d, t) => (ProxyHeaders.V2Proxy(s, d, t), new ProxyHeader(2, s, d))),
-        Gen.Select(s_endPoint6, s_endPoint6, s_tlvs, (s, d, t) => (ProxyHeaders.V2Proxy(s, d, t), new ProxyHeader(2, s, d))),
-        s_tlvs.Select(t => (ProxyHeaders.V2(0x20, 0x00, t), new ProxyHeader(2, null, null))));
+        Gen.Select(s_endPoint4, s_endPoint4, s_tlvs, (s, d, t) => (ProxyHeaders.V2Proxy(s, d, Encode(t)), new ProxyHeader(2, s, d, t))),
+        Gen.Select(s_endPoint6, s_endPoint6, s_tlvs, (s, d, t) => (ProxyHeaders.V2Proxy(s, d, Encode(t)), new ProxyHeader(2, s, d, t))),
+        s_tlvs.Select(t => (ProxyHeaders.V2(0x20, 0x00, Encode(t)), new ProxyHeader(2, null, null, t))));
 
     /// <summary>Arbitrary bytes, and bytes that start like either version so that the parser goes past its first check.</summary>
     private static readonly Gen<byte[]> s_arbitraryStart = Gen.OneOf(
@@ -137,7 +145,7 @@ public sealed class ProxyProtocolParserTests
         var buffer = new ReadOnlySequence<byte>([.. header, .. s_frame]);
 
         Assert.Equal(ProxyParseResult.Parsed, ProxyProtocolParser.TryParse(ref buffer, out ProxyHeader parsed));
-        Assert.Equal(expected, parsed);
+        AssertSameHeader(expected, parsed);
         Assert.Equal(s_frame, buffer.ToArray());
     }
 
@@ -149,7 +157,7 @@ public sealed class ProxyProtocolParserTests
         var buffer = new ReadOnlySequence<byte>(header);
 
         Assert.Equal(ProxyParseResult.Parsed, ProxyProtocolParser.TryParse(ref buffer, out ProxyHeader parsed));
-        Assert.Equal(expected, parsed);
+        AssertSameHeader(expected, parsed);
         Assert.True(buffer.IsEmpty);
     }
 
@@ -171,7 +179,7 @@ public sealed class ProxyProtocolParserTests
 
         var whole = new ReadOnlySequence<byte>(header);
         Assert.Equal(ProxyParseResult.Parsed, ProxyProtocolParser.TryParse(ref whole, out ProxyHeader parsed));
-        Assert.Equal(expected, parsed);
+        AssertSameHeader(expected, parsed);
     }
 
     [Theory]
@@ -182,7 +190,7 @@ public sealed class ProxyProtocolParserTests
         ReadOnlySequence<byte> buffer = TestSequence.Chunked([.. header, .. s_frame], [1]);
 
         Assert.Equal(ProxyParseResult.Parsed, ProxyProtocolParser.TryParse(ref buffer, out ProxyHeader parsed));
-        Assert.Equal(expected, parsed);
+        AssertSameHeader(expected, parsed);
         Assert.Equal(s_frame, buffer.ToArray());
     }
 
@@ -294,7 +302,7 @@ public sealed class ProxyProtocolParserTests
             ReadOnlySequence<byte> buffer = TestSequence.Chunked(bytes, chunks);
 
             Assert.Equal(ProxyParseResult.Parsed, ProxyProtocolParser.TryParse(ref buffer, out ProxyHeader header));
-            Assert.Equal(generated.Expected, header);
+            AssertSameHeader(generated.Expected, header);
             Assert.Equal(trailing, buffer.ToArray());
 
             for (int length = 1; length < generated.Bytes.Length; length++)
@@ -309,4 +317,16 @@ public sealed class ProxyProtocolParserTests
         Assert.Equal(original.Start, buffer.Start);
         Assert.Equal(original.Length, buffer.Length);
     }
+
+    /// <summary>Equal headers: the same version and addresses, and the same TLVs, in order, by content.</summary>
+    private static void AssertSameHeader(ProxyHeader expected, ProxyHeader actual)
+    {
+        Assert.Equal(expected with { Tlvs = null }, actual with { Tlvs = null });
+        Assert.Equal(Describe(expected.Tlvs), Describe(actual.Tlvs));
+    }
+
+    private static string[] Describe(IReadOnlyList<ProxyTlv>? tlvs) =>
+        tlvs?.Select(t => $"{t.Type:x2}:{Convert.ToHexString(t.Value.Span)}").ToArray() ?? [];
+
+    private static byte[] Encode(ProxyTlv[] tlvs) => tlvs.SelectMany(t => ProxyHeaders.Tlv(t.Type, t.Value.Span)).ToArray();
 }

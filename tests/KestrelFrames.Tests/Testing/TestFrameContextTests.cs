@@ -20,7 +20,8 @@ public sealed class TestFrameContextTests
     [Fact]
     public void What_a_handler_writes_is_the_answer_and_the_next_request_starts_from_nothing()
     {
-        var frame = new TestFrameContext("a"u8.ToArray(), "connection-7", new IPEndPoint(IPAddress.Parse("192.0.2.10"), 4242));
+        using var connection = new TestFrameConnectionInfo("connection-7", new IPEndPoint(IPAddress.Parse("192.0.2.10"), 4242));
+        var frame = new TestFrameContext("a"u8.ToArray(), connection);
         frame.Response.Write("first"u8);
         Assert.Equal("first"u8.ToArray(), frame.Answer.ToArray());
 
@@ -42,5 +43,20 @@ public sealed class TestFrameContextTests
 
         Assert.Throws<InvalidOperationException>(written.RespondWithRequest);
         Assert.Throws<InvalidOperationException>(() => echoed.Response);
+    }
+
+    [Fact]
+    public void Contexts_on_one_test_connection_share_its_items_and_its_abort()
+    {
+        using var connection = new TestFrameConnectionInfo();
+        var first = new TestFrameContext("1"u8.ToArray(), connection);
+        var second = new TestFrameContext("2"u8.ToArray(), connection);
+
+        first.Connection.Items["session"] = "s";
+        connection.Abort();
+
+        Assert.Equal("s", second.Connection.Items["session"]);
+        Assert.True(second.Connection.Aborted.IsCancellationRequested);
+        Assert.Equal("test-connection", new TestFrameContext().ConnectionId);
     }
 }

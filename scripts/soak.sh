@@ -15,8 +15,8 @@
 #     median of the samples of the second minute (60 to 120 s), compared with the median of the last minute of
 #     the load; for runs shorter than 3 minutes, the samples within 5 s of the one-third mark against the last
 #     10 s. Medians over a minute, because the GC's committed memory alone swings by 5 % within tens of seconds
-#     under the same load (26 to 34 MB measured), while a leak moves the whole minute. The servers run with the
-#     GC's dynamic adaptation (DATAS) off, which otherwise grows committed memory, and RSS, for minutes: see below;
+#     under the same load (26 to 34 MB measured), while a leak moves the whole minute. The servers run on the
+#     workstation GC, whose budget does not grow in steps of tens of MB for minutes as Server GC's does: see below;
 #   - when the clients have left: frames_active_connections back to 0; open descriptors back to at most their
 #     baseline (taken after the warm-up, because the runtime keeps two descriptors per loaded assembly and TLS
 #     and the abort paths load a few on first use); threads back to at most their baseline + 2 (baseline taken
@@ -79,12 +79,13 @@ dotnet "$work/soak/KestrelFrames.Soak.dll" cert "$work/certs" >/dev/null
 echo "soak: built in $((SECONDS - started)) s"
 
 timeouts=(--Frames:ReadTimeout=00:00:02 --Frames:WriteTimeout=00:00:02 --Frames:IdleTimeout=00:00:30 --Frames:LingerTimeout=00:00:02)
-# The servers run with DATAS (the GC's dynamic adaptation, on by default with Server GC since .NET 9) off. Under a
-# steady load DATAS raises the GC's committed memory step by step for minutes (measured in a 60 s run: 14 -> 46 MB
-# while the live heap stayed at 18-21 MB), and RSS follows it: the growth check would measure the GC's policy, not
-# what the server holds. With it off the GC commits its budget at the first collection (about 58 MB here) and RSS
-# is flat from about 15 s on, so growth after that is the server's own. SOAK_GC_DATAS=1 soaks the shipped default.
-gc=(env "DOTNET_GCDynamicAdaptationMode=${SOAK_GC_DATAS:-0}")
+# The servers run on the workstation GC. The shipped Server GC resizes its heap budget in steps of tens of MB for
+# minutes under a steady load, and RSS follows it: with DATAS (its dynamic adaptation, on by default since .NET 9)
+# committed memory rose 14 -> 46 MB in a 60 s run while the live heap stayed at 18-21 MB; with DATAS off it jumped
+# 55 -> 122 -> 93 MB. The growth check then measures the GC's policy, not what the server holds. The workstation
+# GC's budget is a few MB: committed memory is flat from about 6 s on (32 -> 34 MB in 60 s), so RSS growth after
+# that is the server's own. A leak is a leak under either GC. SOAK_GC_SERVER=1 soaks the shipped Server GC.
+gc=(env "DOTNET_gcServer=${SOAK_GC_SERVER:-0}")
 "${gc[@]}" dotnet "$work/server/KestrelFrames.Server.dll" "${timeouts[@]}" \
   --Kestrel:Endpoints:Frames:Url=http://127.0.0.1:$plain_port --Kestrel:Endpoints:Http:Url=http://127.0.0.1:$plain_http \
   >"$work/plain.log" 2>&1 &

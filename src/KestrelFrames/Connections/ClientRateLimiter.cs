@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using KestrelFrames.Primitives;
-using Microsoft.Extensions.Options;
+using KestrelFrames.Processing;
 
 namespace KestrelFrames.Connections;
 
@@ -35,50 +35,37 @@ namespace KestrelFrames.Connections;
 /// one. The sweep retires a partition (no hold succeeds after that) before it removes it, and checks it is still
 /// full after retiring; if a connection came and went in between, it puts a copy of the state back instead.
 /// </para>
+/// <para>
+/// The limits follow the configuration (<see cref="Limits"/>, replaced whole): a new rate applies to the next token
+/// of every partition, and a partition's state, a timestamp, stays meaningful across it. Turning the request limit on
+/// reaches the connections opened after; turning it off frees the ones holding a partition at their next request.
+/// </para>
 /// </remarks>
 internal sealed class ClientRateLimiter : IDisposable
 {
     private readonly ConcurrentDictionary<IPAddress, ClientRatePartition> _partitions = new();
     private readonly TimeProvider _time;
-    private readonly ITimer? _sweep;
+    private readonly Lock _timerLock = new();
+    private volatile ClientRateLimits _limits = null!;
+    private ITimer? _sweep;
+    private bool _disposed;
     private int _count;
     private int _sweeping;
 
-    public ClientRateLimiter(IOptions<FrameServerOptions> options, TimeProvider time)
+    public ClientRateLimiter(LiveFrameOptions options, TimeProvider time)
     {
-        RateLimitOptions limits = options.Value.RateLimit;
         _time = time;
-        LimitsRequests = limits.RequestsPerSecond > 0;
-        LimitsConnections = limits.ConnectionsPerSecond > 0;
-        if (LimitsRequests)
-        {
-            Requests = new TokenBucket(limits.RequestsPerSecond, limits.EffectiveBurst, time.TimestampFrequency);
-        }
-
-        if (LimitsConnections)
-        {
-            Connections = new TokenBucket(limits.ConnectionsPerSecond, limits.ConnectionsPerSecond, time.TimestampFrequency);
-        }
-
-        if (IsEnabled)
-        {
-            _sweep = time.CreateTimer(static state => ((ClientRateLimiter)state!).Sweep(), this, SweepInterval, SweepInterval);
-        }
+        options.Subscribe(Configure);
     }
 
     /// <summary>How often idle partitions are dropped.</summary>
     public static TimeSpan SweepInterval { get; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The limits now: read once per decision, so one decision sees one configuration.</summary>
+    public ClientRateLimits Limits => _limits;
+
     /// <summary>Either limit is on: connections hold a partition.</summary>
-    public bool IsEnabled => LimitsRequests || LimitsConnections;
-
-    public bool LimitsRequests { get; }
-
-    public bool LimitsConnections { get; }
-
-    public TokenBucket Requests { get; }
-
-    public TokenBucket Connections { get; }
+    public bool IsEnabled => _limits.IsEnabled;
 
     /// <summary>Client addresses with a partition now.</summary>
     public int PartitionCount => Volatile.Read(ref _count);
@@ -157,7 +144,30 @@ internal sealed class ClientRateLimiter : IDisposable
         }
     }
 
-    public void Dispose() => _sweep?.Dispose();
+    public void Dispose()
+    {
+        lock (_timerLock)
+        {
+            _disposed = true;
+            _sweep?.Dispose();
+        }
+    }
+
+    private void Configure(FrameServerOptions options)
+    {
+        var limits = new ClientRateLimits(options.RateLimit, _time.TimestampFrequency);
+        _limits = limits;
+
+        // The sweep starts with the first limit turned on, and then keeps running: partitions made while a limit was
+        // on must still be dropped after it is turned off.
+        lock (_timerLock)
+        {
+            if (limits.IsEnabled && _sweep is null && !_disposed)
+            {
+                _sweep = _time.CreateTimer(static state => ((ClientRateLimiter)state!).Sweep(), this, SweepInterval, SweepInterval);
+            }
+        }
+    }
 
     private void Revive(IPAddress key, ClientRatePartition retired) => _partitions.TryUpdate(key, retired.Revive(), retired);
 }

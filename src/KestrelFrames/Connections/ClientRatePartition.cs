@@ -26,11 +26,18 @@ internal sealed class ClientRatePartition
         _connections = connections;
     }
 
-    /// <summary>Read loop, per request: one compare-and-swap on this client's bucket, no lock, no allocation.</summary>
-    public bool TryAcquireRequest(long now) => _limiter.Requests.TryTake(ref _requests, now);
+    /// <summary>
+    /// Read loop, per request: one compare-and-swap on this client's bucket, no lock, no allocation. True when the
+    /// limit was turned off since the connection took the partition.
+    /// </summary>
+    public bool TryAcquireRequest(long now)
+    {
+        ClientRateLimits limits = _limiter.Limits;
+        return !limits.LimitsRequests || limits.Requests.TryTake(ref _requests, now);
+    }
 
-    /// <summary>At accept, once per connection.</summary>
-    public bool TryAcquireConnection(long now) => _limiter.Connections.TryTake(ref _connections, now);
+    /// <summary>At accept, once per connection; the caller has seen the connection limit on.</summary>
+    public bool TryAcquireConnection(ClientRateLimits limits, long now) => limits.Connections.TryTake(ref _connections, now);
 
     /// <summary>No connection holds it and both buckets are full: dropping it loses nothing.</summary>
     public bool IsIdle(long now) => Volatile.Read(ref _holders) == 0 && BucketsFull(now);

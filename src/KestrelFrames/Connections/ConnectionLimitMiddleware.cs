@@ -20,8 +20,9 @@ internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next,
     {
         ApplyKeepAlive(connection);
         IPAddress? address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
-        return rateLimiter.IsEnabled && address is not null
-            ? RunRateLimitedAsync(connection, address)
+        ClientRateLimits limits = rateLimiter.Limits;
+        return limits.IsEnabled && address is not null
+            ? RunRateLimitedAsync(connection, address, limits)
             : RunCountedAsync(connection, address);
     }
 
@@ -30,18 +31,18 @@ internal sealed partial class ConnectionLimitMiddleware(ConnectionDelegate next,
     /// the read loop takes request tokens from is never dropped under it. The connection rate is checked before the
     /// counts: it counts attempts, so a client retrying against a full MaxConnectionsPerIp is slowed by it too.
     /// </summary>
-    private async Task RunRateLimitedAsync(ConnectionContext connection, IPAddress address)
+    private async Task RunRateLimitedAsync(ConnectionContext connection, IPAddress address, ClientRateLimits limits)
     {
         ClientRatePartition partition = rateLimiter.Hold(address);
         try
         {
-            if (rateLimiter.LimitsConnections && !partition.TryAcquireConnection(services.Time.GetTimestamp()))
+            if (limits.LimitsConnections && !partition.TryAcquireConnection(limits, services.Time.GetTimestamp()))
             {
                 await RejectAsync(connection, ConnectionRejection.ConnectionRate);
                 return;
             }
 
-            if (rateLimiter.LimitsRequests)
+            if (limits.LimitsRequests)
             {
                 connection.Features.Set(partition);
             }

@@ -1,14 +1,16 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Microsoft.Extensions.Options;
+using KestrelFrames.Processing;
 
 namespace KestrelFrames.Connections;
 
-/// <summary>Counts open frame connections, in all and per client address, against MaxConnections and MaxConnectionsPerIp.</summary>
-internal sealed class ConnectionLimiter(IOptions<FrameServerOptions> options)
+/// <summary>
+/// Counts open frame connections, in all and per client address, against MaxConnections and MaxConnectionsPerIp as
+/// they are at each attempt (both change with the configuration). Every address is counted, the per-IP limit on or
+/// off, so a limit turned on while the server runs counts the connections already open too.
+/// </summary>
+internal sealed class ConnectionLimiter(LiveFrameOptions options)
 {
-    private readonly int _maxConnections = options.Value.MaxConnections;
-    private readonly int _maxPerIp = options.Value.MaxConnectionsPerIp;
     private readonly ConcurrentDictionary<IPAddress, int> _perIp = new();
     private int _total;
 
@@ -19,19 +21,20 @@ internal sealed class ConnectionLimiter(IOptions<FrameServerOptions> options)
     /// <summary>Takes a slot, or says which limit is full. A successful acquire must be paired with <see cref="Release"/>.</summary>
     public ConnectionLimitResult TryAcquire(IPAddress? address)
     {
-        if (Interlocked.Increment(ref _total) > _maxConnections)
+        FrameServerOptions limits = options.Current;
+        if (Interlocked.Increment(ref _total) > limits.MaxConnections)
         {
             Interlocked.Decrement(ref _total);
             return ConnectionLimitResult.ConnectionLimit;
         }
 
-        if (_maxPerIp == 0 || address is null)
+        if (address is null)
         {
             return ConnectionLimitResult.Acquired;
         }
 
         int count = _perIp.AddOrUpdate(Normalize(address), 1, static (_, c) => c + 1);
-        if (count > _maxPerIp)
+        if (limits.MaxConnectionsPerIp != 0 && count > limits.MaxConnectionsPerIp)
         {
             ReleaseAddress(Normalize(address));
             Interlocked.Decrement(ref _total);
@@ -43,7 +46,7 @@ internal sealed class ConnectionLimiter(IOptions<FrameServerOptions> options)
 
     public void Release(IPAddress? address)
     {
-        if (_maxPerIp != 0 && address is not null)
+        if (address is not null)
         {
             ReleaseAddress(Normalize(address));
         }

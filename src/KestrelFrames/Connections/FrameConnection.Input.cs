@@ -73,7 +73,10 @@ internal sealed partial class FrameConnection
     private async ValueTask<FrameStatus?> ParseAndDispatchAsync(ReadOnlySequence<byte> buffer)
     {
         PipeReader input = _context.Transport.Input;
-        int maxFrameSize = _services.Options.MaxFrameSize;
+
+        // One snapshot per read: a reload reaches every connection at its next read, never mid-batch.
+        FrameServerOptions options = _services.Options;
+        int maxFrameSize = options.MaxFrameSize;
         long now = _services.Time.GetTimestamp();
         long received = buffer.Length;
         bool parsedAny = false;
@@ -125,7 +128,7 @@ internal sealed partial class FrameConnection
             _pendingFrameReservation = 0;
             if (!reserved)
             {
-                if (_services.Options.OverloadMode == OverloadMode.Shed)
+                if (options.OverloadMode == OverloadMode.Shed)
                 {
                     slot.SetRejected(FrameStatus.Busy, now);
                     _queue.Publish();

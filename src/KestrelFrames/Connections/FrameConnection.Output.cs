@@ -139,11 +139,15 @@ internal sealed partial class FrameConnection
         }
     }
 
-    private async Task LingerAsync()
+    private Task LingerAsync() => EndAsync(GracefulClose.LingerAsync);
+
+    private Task FinishAsync() => EndAsync(GracefulClose.FinishAsync);
+
+    private async Task EndAsync(Func<ConnectionContext, long, FrameServices, Task> end)
     {
         try
         {
-            await GracefulClose.LingerAsync(_context, _bytesFlushed, _services);
+            await end(_context, _bytesFlushed, _services);
         }
 #pragma warning disable CA1031 // Every answer is out: a failure here is reported and the connection dropped.
         catch (Exception ex)

@@ -23,8 +23,8 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
     private readonly ResponseQueue _queue;
     private readonly ConnectionTimeouts _timeouts;
     private readonly CancellationTokenSource _aborted = new();
-    // The client's rate-limit partition, held by ConnectionLimitMiddleware for this connection's life; null while
-    // Frames:RateLimit:RequestsPerSecond is off, which is then the request path's only cost.
+    // The client's rate-limit partition, held by ConnectionLimitMiddleware for this connection's life; null when
+    // Frames:RateLimit:RequestsPerSecond was off as the connection opened, which is then the request path's only cost.
     private readonly ClientRatePartition? _rate;
     private long _pendingFrameReservation;
     private long _bytesFlushed;
@@ -42,9 +42,14 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
     {
         _context = context;
         _services = services;
-        _queue = new ResponseQueue(this, services.Options.MaxInFlightPerConnection);
-        _timeouts = new ConnectionTimeouts(services.Options, services.Time, services.Time.GetTimestamp());
-        _rate = services.Options.RateLimit.RequestsPerSecond > 0 ? context.Features.Get<ClientRatePartition>() : null;
+        // A connection keeps the in-flight limit and timeouts of the configuration it opened under: a reload
+        // applies them to new connections.
+        FrameServerOptions options = services.Options;
+        _queue = new ResponseQueue(this, options.MaxInFlightPerConnection);
+        _timeouts = new ConnectionTimeouts(options, services.Time, services.Time.GetTimestamp());
+
+        // Set by the middleware only while the request limit is on (decided there, once, for this connection).
+        _rate = context.Features.Get<ClientRatePartition>();
     }
 
     public string ConnectionId => _context.ConnectionId;
@@ -120,6 +125,10 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
             if (final is not null && !_outputClosed)
             {
                 await LingerAsync();
+            }
+            else if (!_outputClosed)
+            {
+                await FinishAsync();
             }
         }
         finally

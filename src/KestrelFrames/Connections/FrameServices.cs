@@ -2,13 +2,12 @@ using KestrelFrames.Observability;
 using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace KestrelFrames.Connections;
 
 /// <summary>What every frame connection shares, resolved once so that accepting a connection is one allocation less.</summary>
 internal sealed class FrameServices(
-    IOptions<FrameServerOptions> options,
+    LiveFrameOptions options,
     WorkerPool pool,
     FrameMetrics metrics,
     FrameServerState state,
@@ -23,7 +22,8 @@ internal sealed class FrameServices(
 {
     private int _refusedLingering;
 
-    public FrameServerOptions Options { get; } = options.Value;
+    /// <summary>The options now, reloaded from configuration: read where new work starts, never kept across it.</summary>
+    public FrameServerOptions Options => options.Current;
 
     public WorkerPool Pool { get; } = pool;
 

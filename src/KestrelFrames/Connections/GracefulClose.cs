@@ -66,6 +66,25 @@ internal static partial class GracefulClose
         }
     }
 
+    /// <summary>
+    /// Ends a connection the client ended (it closed its side and every request is answered): the last answers must
+    /// leave within <c>Frames:WriteTimeout</c>, as every flush must, then the server half-closes. They may all be in the
+    /// transport already, with no flush left waiting that the write timeout would watch, and a client that keeps
+    /// its socket open without reading would otherwise hold them, and the connection, forever.
+    /// </summary>
+    /// <param name="connection">The connection, its last answer flushed; nothing more is written to it.</param>
+    /// <param name="bytesFlushed">Every byte flushed on <paramref name="connection"/> since it opened.</param>
+    /// <param name="services">The write timeout, the clock and the log.</param>
+    public static async Task FinishAsync(ConnectionContext connection, long bytesFlushed, FrameServices services)
+    {
+        using var deadline = new CancellationTokenSource(services.Options.WriteTimeout, services.Time);
+        if (await SendFinWhenSentAsync(connection, bytesFlushed, services.Time, deadline.Token) == false)
+        {
+            LogAnswersNotTaken(services.Logger, connection.ConnectionId);
+            connection.Abort(new ConnectionAbortedException("The client did not take its last answers within WriteTimeout."));
+        }
+    }
+
     /// <summary>Reads and drops input until the client closes its side, the connection breaks or the deadline passes.</summary>
     private static async Task DiscardInputAsync(PipeReader input, CancellationToken deadline)
     {
@@ -153,6 +172,6 @@ internal static partial class GracefulClose
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: the client did not take its last answers within the linger timeout; aborting.")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: the client did not take its last answers in time; aborting.")]
     private static partial void LogAnswersNotTaken(ILogger logger, string connectionId);
 }

@@ -54,7 +54,8 @@ internal sealed partial class ProxyProtocolMiddleware
     private async Task<ProxyRejection?> ReadHeaderAsync(ConnectionContext connection, bool trusted)
     {
         PipeReader input = connection.Transport.Input;
-        using var timeout = new CancellationTokenSource(_options.HeaderTimeout, _services.Time);
+        // HeaderTimeout follows the configuration; Mode and TrustedProxies are the endpoint's, fixed when it bound.
+        using var timeout = new CancellationTokenSource(_services.Options.ProxyProtocol.HeaderTimeout, _services.Time);
         while (true)
         {
             ReadResult result;

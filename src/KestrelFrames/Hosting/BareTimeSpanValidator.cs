@@ -13,9 +13,13 @@ internal static class BareTimeSpanValidator
 {
     public static void Validate(IConfiguration configuration, List<string> failures)
     {
-        Check(configuration.GetSection(FrameServerOptions.SectionName), typeof(FrameServerOptions), failures);
+        ValidateFrames(configuration, failures);
         Check(configuration.GetSection(HostOptionsValidator.SectionName), typeof(HostOptions), failures);
     }
+
+    /// <summary>The <c>Frames</c> section alone: what a configuration reload can change (<see cref="Processing.LiveFrameOptions"/>).</summary>
+    public static void ValidateFrames(IConfiguration configuration, List<string> failures) =>
+        Check(configuration.GetSection(FrameServerOptions.SectionName), typeof(FrameServerOptions), failures);
 
     private static void Check(IConfigurationSection section, Type type, List<string> failures)
     {

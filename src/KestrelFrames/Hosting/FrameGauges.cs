@@ -6,7 +6,6 @@ using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
 using KestrelFrames.Transport;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Prometheus;
 
 namespace KestrelFrames.Hosting;
@@ -26,7 +25,7 @@ internal sealed class FrameGauges(
     BlockMemoryPoolFactory transportPool,
     EpollTransportFactory epoll,
     ClientRateLimiter rateLimiter,
-    IOptions<FrameServerOptions> options) : IHostedService
+    LiveFrameOptions options) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -64,28 +63,32 @@ internal sealed class FrameGauges(
             new KeyValuePair<string, object?>("transport", epoll.LoopCount > 0 ? "epoll" : "sockets")), "1", "1, tagged with the transport that runs the Frames endpoint.");
         meter.CreateObservableUpDownCounter("frames.rate_limit.partitions", () => rateLimiter.PartitionCount, "{partition}", "Client addresses with rate-limit state; idle ones are dropped.");
 
-        AddLimits(factory, meter, options.Value);
+        AddLimits(factory, metrics.Registry, meter, options);
         AddBuildInfo(factory, meter);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    // Alerts and dashboards compare usage with these instead of hard-coding the defaults.
-    private static void AddLimits(MetricFactory factory, Meter meter, FrameServerOptions o)
+    // Alerts and dashboards compare usage with these instead of hard-coding the defaults. Read at each collection:
+    // a configuration reload changes some of them (Workers and QueueCapacity only at a restart).
+    private static void AddLimits(MetricFactory factory, CollectorRegistry registry, Meter meter, LiveFrameOptions options)
     {
-        Limit("frames_max_connections", "frames.limit.max_connections", "{connection}", "Frames:MaxConnections, the open connections the server accepts.", o.MaxConnections);
-        Limit("frames_workers", "frames.limit.workers", "{worker}", "Frames:Workers, the worker pool's size.", o.Workers);
-        Limit("frames_worker_queue_capacity", "frames.limit.worker_queue_capacity", "{work_item}", "Frames:QueueCapacity, the worker queue's capacity.", o.QueueCapacity);
-        Limit("frames_max_buffered_bytes", "frames.limit.max_buffered_bytes", "By", "Frames:MaxBufferedBytes, the request and answer bytes the server holds at most.", o.MaxBufferedBytes);
+        Limit("frames_max_connections", "frames.limit.max_connections", "{connection}", "Frames:MaxConnections, the open connections the server accepts.", () => options.Current.MaxConnections);
+        Limit("frames_workers", "frames.limit.workers", "{worker}", "Frames:Workers, the worker pool's size.", () => options.Current.Workers);
+        Limit("frames_worker_queue_capacity", "frames.limit.worker_queue_capacity", "{work_item}", "Frames:QueueCapacity, the worker queue's capacity.", () => options.Current.QueueCapacity);
+        Limit("frames_max_buffered_bytes", "frames.limit.max_buffered_bytes", "By", "Frames:MaxBufferedBytes, the request and answer bytes the server holds at most.", () => options.Current.MaxBufferedBytes);
         // What the runtime may use: the container's memory limit, or the machine's memory without one.
-        Limit("frames_memory_limit_bytes", "frames.limit.memory", "By", "The memory the process may use: the container's limit, else the machine's memory.", GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
-        Limit("frames_max_inflight_per_connection", "frames.limit.max_inflight_per_connection", "{request}", "Frames:MaxInFlightPerConnection, the unanswered requests one connection may have.", o.MaxInFlightPerConnection);
+        long memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        Limit("frames_memory_limit_bytes", "frames.limit.memory", "By", "The memory the process may use: the container's limit, else the machine's memory.", () => memory);
+        Limit("frames_max_inflight_per_connection", "frames.limit.max_inflight_per_connection", "{request}", "Frames:MaxInFlightPerConnection, the unanswered requests one connection may have.", () => options.Current.MaxInFlightPerConnection);
 
-        void Limit(string name, string instrument, string unit, string help, long value)
+        void Limit(string name, string instrument, string unit, string help, Func<long> value)
         {
-            factory.CreateGauge(name, help).Set(value);
-            meter.CreateObservableUpDownCounter(instrument, () => value, unit, help);
+            Gauge gauge = factory.CreateGauge(name, help);
+            gauge.Set(value());
+            registry.AddBeforeCollectCallback(() => gauge.Set(value()));
+            meter.CreateObservableUpDownCounter(instrument, value, unit, help);
         }
     }
 

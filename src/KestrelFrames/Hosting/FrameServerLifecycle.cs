@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using KestrelFrames.Connections;
 using KestrelFrames.Observability;
+using KestrelFrames.Processing;
 using KestrelFrames.Transport;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
@@ -27,6 +28,7 @@ internal sealed partial class FrameServerLifecycle(
     FrameMetrics metrics,
     IHostApplicationLifetime lifetime,
     IOptions<FrameServerOptions> options,
+    LiveFrameOptions liveOptions,
     IOptions<SocketTransportOptions> socketOptions,
     IOptions<HostOptions> hostOptions,
     EpollTransportFactory epoll,
@@ -67,7 +69,7 @@ internal sealed partial class FrameServerLifecycle(
         // The token is the host's shutdown timeout, shared by every stopping service: when it fires, Kestrel
         // aborts its connections too, but only we can cancel the handlers and count what was lost.
         _onShutdownTimeout = cancellationToken.UnsafeRegister(static s => ((FrameServerLifecycle)s!).OnShutdownTimeout(), this);
-        TimeSpan delay = options.Value.DrainDelay;
+        TimeSpan delay = liveOptions.Current.DrainDelay;
         if (delay > TimeSpan.Zero)
         {
             // The timer exists before the log line says so: a test's fake clock may advance as soon as it reads it.

@@ -7,6 +7,8 @@ using KestrelFrames.Transport;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace KestrelFrames;
@@ -26,6 +28,18 @@ public static class FrameServerServiceCollectionExtensions
             .BindStrictly(configuration.GetSection(FrameServerOptions.SectionName))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FrameServerOptions>, FrameServerOptionsValidator>());
+
+        // The limits a running server takes from a configuration reload (docs/operations.md lists which).
+        services.TryAddSingleton(sp =>
+        {
+            IOptionsFactory<FrameServerOptions> factory = sp.GetRequiredService<IOptionsFactory<FrameServerOptions>>();
+            TimeSpan shutdownTimeout = sp.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
+            return new LiveFrameOptions(
+                sp.GetRequiredService<IOptions<FrameServerOptions>>().Value,
+                configuration.GetReloadToken,
+                failures => FrameOptionsReload.Build(configuration, factory, shutdownTimeout, failures),
+                sp.GetRequiredService<ILogger<LiveFrameOptions>>());
+        });
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IFrameHandler, EchoFrameHandler>();

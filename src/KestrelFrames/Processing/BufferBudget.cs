@@ -1,28 +1,34 @@
-using Microsoft.Extensions.Options;
-
 namespace KestrelFrames.Processing;
 
 /// <summary>
 /// The server-wide cap on request bytes held at once (<see cref="FrameServerOptions.MaxBufferedBytes"/>). Taking and
 /// returning bytes is one atomic add each; only a connection that finds the budget spent waits, and only then does
-/// anything allocate.
+/// anything allocate. The limit follows the configuration: lowered, it refuses new reservations until enough bytes
+/// come back (nothing held is taken away); raised, it wakes the waiting connections at once.
 /// </summary>
-internal sealed class BufferBudget(IOptions<FrameServerOptions> options)
+internal sealed class BufferBudget
 {
-    private readonly long _limit = options.Value.MaxBufferedBytes;
     private readonly object _waitersLock = new();
     private List<TaskCompletionSource> _waiters = [];
+    private long _limit;
     private long _used;
     private int _waiterCount;
 
+    public BufferBudget(LiveFrameOptions options) => options.Subscribe(o => SetLimit(o.MaxBufferedBytes));
+
     public long Used => Volatile.Read(ref _used);
 
-    public bool TryReserve(long bytes)
+    public long Limit => Volatile.Read(ref _limit);
+
+    public bool TryReserve(long bytes) => TryReserve(bytes, aloneIfLarger: false);
+
+    private bool TryReserve(long bytes, bool aloneIfLarger)
     {
         // Add only what fits: an add-then-undo would let Used overshoot the limit, fail reservations that fit,
         // and wake every waiter on each undo, spinning exactly when the server is at its memory limit.
+        long limit = Volatile.Read(ref _limit);
         long used = Volatile.Read(ref _used);
-        while (used + bytes <= _limit)
+        while (used + bytes <= limit || (aloneIfLarger && used == 0))
         {
             long seen = Interlocked.CompareExchange(ref _used, used + bytes, used);
             if (seen == used)
@@ -36,10 +42,14 @@ internal sealed class BufferBudget(IOptions<FrameServerOptions> options)
         return false;
     }
 
-    /// <summary>Waits until <paramref name="bytes"/> fit; a single frame always fits eventually, as the limit is at least MaxFrameSize.</summary>
+    /// <summary>
+    /// Waits until <paramref name="bytes"/> fit. A single frame always fits eventually: the limit is at least
+    /// MaxFrameSize, and a frame larger than the whole limit (both lowered by a reload after its header was read) is
+    /// let in alone, once nothing else is held, instead of waiting for room that never comes.
+    /// </summary>
     public async ValueTask ReserveAsync(long bytes, CancellationToken cancellationToken)
     {
-        while (!TryReserve(bytes))
+        while (!TryReserve(bytes, aloneIfLarger: true))
         {
             var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             lock (_waitersLock)
@@ -49,7 +59,7 @@ internal sealed class BufferBudget(IOptions<FrameServerOptions> options)
             }
 
             // A release between the failed try and the registration above woke nobody: try once more.
-            if (TryReserve(bytes))
+            if (TryReserve(bytes, aloneIfLarger: true))
             {
                 return;
             }
@@ -61,6 +71,17 @@ internal sealed class BufferBudget(IOptions<FrameServerOptions> options)
     public void Release(long bytes)
     {
         Interlocked.Add(ref _used, -bytes);
+        WakeWaiters();
+    }
+
+    private void SetLimit(long limit)
+    {
+        Volatile.Write(ref _limit, limit);
+        WakeWaiters();
+    }
+
+    private void WakeWaiters()
+    {
         if (Volatile.Read(ref _waiterCount) == 0)
         {
             return;

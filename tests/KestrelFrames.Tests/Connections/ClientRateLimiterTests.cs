@@ -1,6 +1,6 @@
 using System.Net;
 using KestrelFrames.Connections;
-using Microsoft.Extensions.Options;
+using KestrelFrames.Processing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace KestrelFrames.Tests.Connections;
@@ -21,7 +21,7 @@ public sealed class ClientRateLimiterTests
         for (int i = 0; i < Addresses; i++)
         {
             ClientRatePartition partition = limiter.Hold(Address(i));
-            Assert.True(partition.TryAcquireConnection(_time.GetTimestamp()));
+            Assert.True(partition.TryAcquireConnection(limiter.Limits, _time.GetTimestamp()));
             Assert.True(partition.TryAcquireRequest(_time.GetTimestamp()));
             partition.Release();
         }
@@ -113,13 +113,13 @@ public sealed class ClientRateLimiterTests
     public void With_both_limits_off_no_sweep_timer_is_created()
     {
         var time = new KestrelFrames.Tests.Client.ObservedTimeProvider();
-        using var off = new ClientRateLimiter(Options.Create(new FrameServerOptions()), time);
+        using var off = new ClientRateLimiter(new LiveFrameOptions(new FrameServerOptions()), time);
         Assert.False(off.IsEnabled);
         Assert.Equal(0, time.TimersCreated);
 
-        using var on = new ClientRateLimiter(Options.Create(new FrameServerOptions { RateLimit = { ConnectionsPerSecond = 1 } }), time);
+        using var on = new ClientRateLimiter(new LiveFrameOptions(new FrameServerOptions { RateLimit = { ConnectionsPerSecond = 1 } }), time);
         Assert.True(on.IsEnabled);
-        Assert.False(on.LimitsRequests);
+        Assert.False(on.Limits.LimitsRequests);
         Assert.Equal(1, time.TimersCreated);
     }
 
@@ -161,7 +161,7 @@ public sealed class ClientRateLimiterTests
     }
 
     private ClientRateLimiter Create(int requestsPerSecond, int burst, int connectionsPerSecond = 0) =>
-        new(Options.Create(new FrameServerOptions
+        new(new LiveFrameOptions(new FrameServerOptions
         {
             RateLimit = new RateLimitOptions { RequestsPerSecond = requestsPerSecond, Burst = burst, ConnectionsPerSecond = connectionsPerSecond },
         }), _time);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace KestrelFrames.Tests.Infrastructure;
@@ -32,8 +33,19 @@ public sealed partial class ServerProcess : IAsyncDisposable
     public static ServerProcess Start(params string[] args) =>
         Run(["--Kestrel:Endpoints:Frames:Url=http://127.0.0.1:0", "--Kestrel:Endpoints:Http:Url=http://127.0.0.1:0", .. args]);
 
+    /// <summary>
+    /// The server as it is deployed: its binary copied to <paramref name="directory"/> with the repository's
+    /// appsettings.json beside it, the file it reads (and watches) there, on loopback port 0 for both endpoints.
+    /// </summary>
+    public static ServerProcess StartDeployed(string directory, params string[] args)
+    {
+        CopyServerTo(directory);
+        File.Copy(RepositoryFiles.Path("appsettings.json"), Path.Combine(directory, "appsettings.json"), overwrite: true);
+        return Run(["--Kestrel:Endpoints:Frames:Url=http://127.0.0.1:0", "--Kestrel:Endpoints:Http:Url=http://127.0.0.1:0", .. args], directory: directory);
+    }
+
     /// <summary>The server binary with exactly <paramref name="args"/>, e.g. a subcommand.</summary>
-    public static ServerProcess Run(string[] args, IDictionary<string, string>? environment = null)
+    public static ServerProcess Run(string[] args, IDictionary<string, string>? environment = null, string? directory = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -41,7 +53,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "KestrelFrames.Server.dll"));
+        info.ArgumentList.Add(Path.Combine(directory ?? AppContext.BaseDirectory, "KestrelFrames.Server.dll"));
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -93,6 +105,22 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    /// <summary>The server's assembly, its runtime files and every assembly its deps.json lists, as a publish lays them out.</summary>
+    private static void CopyServerTo(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        string[] own = ["KestrelFrames.Server.dll", "KestrelFrames.Server.deps.json", "KestrelFrames.Server.runtimeconfig.json"];
+        using JsonDocument deps = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, own[1])));
+        IEnumerable<string> assemblies = deps.RootElement.GetProperty("targets").EnumerateObject()
+            .SelectMany(target => target.Value.EnumerateObject())
+            .Where(library => library.Value.TryGetProperty("runtime", out _))
+            .SelectMany(library => library.Value.GetProperty("runtime").EnumerateObject().Select(asset => Path.GetFileName(asset.Name)));
+        foreach (string file in own.Concat(assemblies).Distinct())
+        {
+            File.Copy(Path.Combine(AppContext.BaseDirectory, file), Path.Combine(directory, file), overwrite: true);
+        }
     }
 
     private void OnLine(string? line)

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -35,8 +36,11 @@ public sealed class TestFrameServer : IAsyncDisposable
     /// <summary>What the connections took and have not given back; <see cref="DisposeAsync"/> asserts it is nothing.</summary>
     internal ResourceLeaks Leaks { get; }
 
-    /// <summary>Starts the server; <paramref name="time"/> replaces the clock that drives the frame timeouts.</summary>
-    public static TestFrameServer Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, TimeProvider? time = null)
+    /// <summary>
+    /// Starts the server; <paramref name="time"/> replaces the clock that drives the frame timeouts, and
+    /// <paramref name="configuration"/> adds sources after the app's own (a <see cref="ReloadableSettings"/>).
+    /// </summary>
+    public static TestFrameServer Start(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, TimeProvider? time = null, Action<IConfigurationBuilder>? configuration = null)
     {
         var factory = new KestrelFactory().WithWebHostBuilder(builder =>
         {
@@ -46,6 +50,11 @@ public sealed class TestFrameServer : IAsyncDisposable
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 builder.UseSetting(key, value);
+            }
+
+            if (configuration is not null)
+            {
+                builder.ConfigureAppConfiguration((_, sources) => configuration(sources));
             }
 
             builder.ConfigureTestServices(collection =>

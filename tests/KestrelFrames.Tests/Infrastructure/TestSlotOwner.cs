@@ -1,7 +1,6 @@
 using System.Net;
 using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
-using Microsoft.Extensions.Options;
 
 namespace KestrelFrames.Tests.Infrastructure;
 
@@ -20,7 +19,7 @@ internal sealed class TestSlotOwner(long maxBufferedBytes = 1024 * 1024) : ISlot
 
     public CancellationToken Aborted => CancellationToken.None;
 
-    public BufferBudget Budget { get; } = new(Options.Create(new FrameServerOptions { MaxBufferedBytes = maxBufferedBytes }));
+    public BufferBudget Budget { get; } = new(new LiveFrameOptions(new FrameServerOptions { MaxBufferedBytes = maxBufferedBytes }));
 
     public ResourceLedger Ledger { get; } = new();
 }

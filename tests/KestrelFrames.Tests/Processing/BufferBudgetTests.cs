@@ -1,5 +1,4 @@
 using KestrelFrames.Processing;
-using Microsoft.Extensions.Options;
 
 namespace KestrelFrames.Tests.Processing;
 
@@ -179,5 +178,5 @@ public sealed class BufferBudgetTests
         Assert.Equal(0, budget.Used);
     }
 
-    private static BufferBudget NewBudget() => new(Options.Create(new FrameServerOptions { MaxBufferedBytes = Limit }));
+    private static BufferBudget NewBudget() => new(new LiveFrameOptions(new FrameServerOptions { MaxBufferedBytes = Limit }));
 }

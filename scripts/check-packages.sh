@@ -3,9 +3,11 @@
 # gets: each .nupkg's nuspec (id, version, MIT license expression, repository URL and commit, readme, dependencies),
 # its files, its .snupkg with Source Link to this commit, and no build-machine path in the assembly. Then it uses
 # them from a local feed: a project that references KestrelFrames and KestrelFrames.Client builds (so the
-# KestrelFrames.Protocol dependency resolves), and the bench tool installs and runs. Exits non-zero naming every
-# check that failed. Needs: dotnet, git, unzip. Intermediate files go to artifacts/check-packages (git-ignored; kept
-# for the next run's incremental build), the packages to a temporary folder.
+# KestrelFrames.Protocol dependency resolves); a new web project with the package README's Program.cs serves on the
+# default ports and exits 2 on a bad option; a plain-SDK test project builds warning-free and runs the README's test
+# recipes; and the bench tool installs and runs. Exits non-zero naming every check that failed. Needs: dotnet, git,
+# unzip, curl, and unshare and ip (util-linux, iproute2) for a network namespace. Intermediate files go to
+# artifacts/check-packages (git-ignored; kept for the next run's incremental build), the packages to a temporary folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -116,6 +118,7 @@ cat >"$consumer/Consumer.csproj" <<EOF
     <TargetFramework>net10.0</TargetFramework>
     <Nullable>enable</Nullable>
     <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="KestrelFrames" Version="$version" />
@@ -149,6 +152,139 @@ if out=$(dotnet run --project "$consumer" 2>&1) && [ "$out" = "9 FrameClient Tru
   echo "consumer: a project referencing KestrelFrames $version and KestrelFrames.Client $version builds and runs"
 else
   fail consumer "a project referencing KestrelFrames and KestrelFrames.Client from the feed did not build or run: $out"
+fi
+
+# A host of one's own, as a new user makes it: `dotnet new web`, the package, and the package README's Program.cs
+# pasted as it is (a handler, AddFrameServer, RunFrameServerAsync), built with warnings as errors. With no endpoint
+# configured it must serve frames on 9000 and /health/ready on 8080, even with ASPNETCORE_URLS set (as `dotnet run`
+# sets it from launchSettings.json), exit 0 on SIGTERM, and exit 2 with one line on a bad option. It runs in a
+# network namespace of its own, so those fixed ports clash with nothing else on the machine.
+host=$work/host
+dotnet new web -o "$host" -n Host --no-restore >/dev/null
+cp "$consumer/nuget.config" "$host/"
+sed -i "s|</PropertyGroup>|  <TreatWarningsAsErrors>true</TreatWarningsAsErrors>\n  </PropertyGroup>\n  <ItemGroup>\n    <PackageReference Include=\"KestrelFrames\" Version=\"$version\" />\n  </ItemGroup>|" "$host/Host.csproj"
+awk '/^## A server with your own handler/ { section = 1 } section && /^```csharp$/ { code = 1; next } code && /^```$/ { exit } code' \
+  src/KestrelFrames/README.md >"$host/Program.cs"
+if ! grep -q 'RunFrameServerAsync' "$host/Program.cs"; then
+  fail host "no Program.cs with RunFrameServerAsync under '## A server with your own handler' in src/KestrelFrames/README.md"
+elif dotnet build "$host" -c Release -o "$host/out" >"$work/host-build.log" 2>&1; then
+  netns=(unshare --net)
+  "${netns[@]}" true 2>/dev/null || { echo "host: no network namespace here (unshare --net failed); on this machine's ports 9000 and 8080"; netns=(); }
+  # shellcheck disable=SC2016 # expanded by the inner shell
+  HOST_DLL=$host/out/Host.dll OUT=$work "${netns[@]}" bash -c '
+    ip link set lo up 2>/dev/null || true
+    ASPNETCORE_URLS=http://127.0.0.1:5123 dotnet "$HOST_DLL" >"$OUT/host-run.log" 2>&1 &
+    pid=$!
+    # Waits for the host to answer (at most 60 tries, a second apart); the answer itself is what is checked.
+    curl -s -o /dev/null -w "%{http_code}" --retry 60 --retry-connrefused --retry-delay 1 --max-time 5 http://127.0.0.1:8080/health/ready >"$OUT/host-ready" || true
+    if exec 3<>/dev/tcp/127.0.0.1/9000; then
+      printf "\x00\x00\x00\x05hello" >&3
+      timeout 10 head -c 9 <&3 | od -An -tx1 | tr -d " \n" >"$OUT/host-answer"
+      exec 3>&-
+    fi
+    # After the request: a counter has no series before its first count.
+    curl -s --max-time 5 http://127.0.0.1:8080/metrics >"$OUT/host-metrics" || true
+    kill -TERM "$pid"
+    wait "$pid"
+    echo $? >"$OUT/host-exit"
+    dotnet "$HOST_DLL" --Frames:Workers=0 >"$OUT/host-bad.out" 2>"$OUT/host-bad.err"
+    echo $? >"$OUT/host-bad-exit"
+  ' || true
+  read_file() { cat "$1" 2>/dev/null || true; }
+  [ "$(read_file "$work/host-ready")" = 200 ] || fail host "GET :8080/health/ready answered '$(read_file "$work/host-ready")', not 200: $(read_file "$work/host-run.log")"
+  grep -q '^frames_requests_total' "$work/host-metrics" 2>/dev/null || fail host "GET :8080/metrics has no frames_requests_total: $(read_file "$work/host-metrics" | head -c 300)"
+  [ "$(read_file "$work/host-answer")" = 0000000548454c4c4f ] || fail host "a frame 'hello' to :9000 was answered '$(read_file "$work/host-answer")', not 'HELLO'"
+  [ "$(read_file "$work/host-exit")" = 0 ] || fail host "exit code '$(read_file "$work/host-exit")' after SIGTERM, not 0: $(read_file "$work/host-run.log")"
+  bad_exit=$(read_file "$work/host-bad-exit")
+  bad_output=$(read_file "$work/host-bad.err"; read_file "$work/host-bad.out")
+  [ "$bad_exit" = 2 ] || fail host "exit code '$bad_exit' on --Frames:Workers=0, not 2: $bad_output"
+  { [ "$(grep -c . <<<"$bad_output")" = 1 ] && grep -q '^kestrelframes: configuration error: Frames:Workers' <<<"$bad_output"; } \
+    || fail host "--Frames:Workers=0 printed other than one line naming Frames:Workers: $bad_output"
+  if [[ "${failures[*]:-}" != *"host: "* ]]; then
+    echo "host: a new web project with the README's Program.cs builds warning-free, serves frames on 9000 and /health/ready on 8080, exits 0 on SIGTERM and 2 with one line on a bad option"
+  fi
+else
+  cat "$work/host-build.log"
+  fail host "a new web project with the package README's Program.cs did not build with warnings as errors"
+fi
+
+# A test project as a handler author makes one: the plain SDK, with no ASP.NET Core framework reference of its own,
+# so NuGet meets prometheus-net's dependency ranges unpruned (NU1603 if the package did not pin them); warnings as
+# errors; the package README's two test recipes, run.
+tests=$work/tests
+mkdir -p "$tests"
+cp "$consumer/nuget.config" "$tests/"
+cat >"$tests/Tests.csproj" <<END_OF_PROJECT
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+    <IsPackable>false</IsPackable>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="KestrelFrames" Version="$version" />
+    <PackageReference Include="KestrelFrames.Client" Version="$version" />
+    <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+    <PackageReference Include="xunit" Version="2.9.3" />
+    <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+  </ItemGroup>
+</Project>
+END_OF_PROJECT
+cat >"$tests/HandlerTests.cs" <<'END_OF_TESTS'
+using System.Net;
+using KestrelFrames;
+using KestrelFrames.Client;
+using KestrelFrames.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+public sealed class HandlerTests
+{
+    [Fact]
+    public async Task The_handler_alone()
+    {
+        var frame = new TestFrameContext("hello"u8.ToArray());
+        await new EchoFrameHandler().HandleAsync(frame, CancellationToken.None);
+        Assert.Equal("hello"u8.ToArray(), frame.Answer.ToArray());
+    }
+
+    [Fact]
+    public async Task The_whole_host_on_port_0()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Kestrel:Endpoints:Frames:Url"] = "http://127.0.0.1:0",
+            ["Kestrel:Endpoints:Http:Url"] = "http://127.0.0.1:0",
+        });
+        builder.AddFrameServer();
+        await using var app = builder.Build();
+        await app.StartAsync();
+
+        var frames = (IPEndPoint)app.Services.GetRequiredService<FrameEndpoints>().EndPoints.Single();
+        var http = app.Urls.Select(url => new Uri(url)).Single(url => url.Port != frames.Port);
+        await using (var client = await FrameClient.ConnectAsync("127.0.0.1", frames.Port))
+        {
+            FrameResponse answer = await client.SendAsync("hello"u8.ToArray());
+            Assert.Equal("hello"u8.ToArray(), answer.EnsureOk().ToArray());
+        }
+
+        using var httpClient = new HttpClient();
+        using HttpResponseMessage ready = await httpClient.GetAsync(new Uri(http, "/health/ready"));
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        await app.StopAsync();
+    }
+}
+END_OF_TESTS
+if dotnet test "$tests" >"$work/tests.log" 2>&1; then
+  echo "tests: a plain-SDK test project on KestrelFrames builds with warnings as errors (no NU1603) and runs the README's test recipes"
+else
+  cat "$work/tests.log"
+  fail tests "a plain-SDK test project with warnings as errors did not build, or its tests failed"
 fi
 
 if dotnet tool install KestrelFrames.Bench --version "$version" --tool-path "$work/tools" --configfile "$consumer/nuget.config" \

@@ -5,10 +5,8 @@ using KeyValue.Server;
 // sample's settings from whatever directory it is started in (by default the content root is the working directory).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddKeyValueStore();                                // the handler, its store, per-connection sessions
-builder.AddFrameServer();                                  // the Frames endpoint, worker pool, limits, health, metrics
-WebApplication app = builder.Build().ValidateFrameServer(); // a bad Frames:* or endpoint setting fails here, by name
-app.MapFrameOperations();                                  // /health/live, /health/ready, /health, /metrics over HTTP
-await app.RunAsync();
+builder.AddFrameServer();                                  // the Frames endpoint, worker pool, limits, /health/*, /metrics
+return await builder.Build().RunFrameServerAsync();        // exit 2 with one line on a bad setting, naming the key
 
 /// <summary>The entry point; public so that the tests can host the sample with WebApplicationFactory.</summary>
 public partial class Program;

@@ -26,17 +26,32 @@ public static partial class FrameServerWebApplicationBuilderExtensions
 
     /// <summary>
     /// Adds the frame server's services and binds Kestrel from the <c>Kestrel</c> configuration section: the
-    /// endpoint named <c>Frames</c> speaks the frame protocol, every other endpoint (<c>Http</c>) serves HTTP.
+    /// endpoint named <c>Frames</c> speaks the frame protocol, every other endpoint (<c>Http</c>) serves HTTP. When
+    /// <c>Kestrel:Endpoints</c> names no endpoint at all, the two are <c>Frames</c> on <c>http://0.0.0.0:9000</c>
+    /// and <c>Http</c> on <c>http://0.0.0.0:8080</c>. The HTTP endpoints serve <c>/health/live</c>,
+    /// <c>/health/ready</c>, <c>/health</c> and <c>/metrics</c> in front of the app's own pipeline. Run the app
+    /// with <see cref="FrameServerHostExtensions.RunFrameServerAsync"/> for one-line configuration errors and
+    /// exit codes.
     /// </summary>
     public static WebApplicationBuilder AddFrameServer(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        DefaultEndpoints.AddIfNoneConfigured(builder.Configuration, builder.Configuration);
         builder.Services.AddFrameServer(builder.Configuration);
+        HostStartFailureLogFilter.Register(builder.Services);
+        builder.Services.AddHostedService<StartValidation>();
 
-        // HostOptions:ShutdownTimeout bounds the whole drain; operators set it next to Frames:DrainDelay.
-        builder.Services.AddOptions<HostOptions>().BindStrictly(builder.Configuration.GetSection(HostOptionsValidator.SectionName));
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HostOptions>, HostOptionsValidator>());
+        // HostOptions:ShutdownTimeout bounds the whole drain; operators set it next to Frames:DrainDelay. The host
+        // reads HostOptions inside Build(), where a bad value could only throw with a stack trace, so it is bound
+        // leniently here and checked by name before the start (FrameServerValidation, run by StartValidation and
+        // RunFrameServerAsync), which it then refuses.
+        builder.Services.AddOptions<HostOptions>().BindLeniently(builder.Configuration.GetSection(HostOptionsValidator.SectionName));
         builder.AddFrameTelemetry();
+
+        // Startup filters wrap in order: the thread-pool hop first, then the operations endpoints.
+        builder.Services.TryAddSingleton<FrameOperationsMapping>();
+        builder.Services.AddTransient<IStartupFilter, ThreadPoolHttpStartupFilter>();
+        builder.Services.AddTransient<IStartupFilter, FrameOperationsStartupFilter>();
 
         // Kestrel's socket transport (IOQueueCount, UnsafePreferInlineScheduling, buffer sizes), tuned by measurement:
         // docs/benchmarks.md says what each setting bought.
@@ -44,9 +59,9 @@ public static partial class FrameServerWebApplicationBuilderExtensions
         // it unsafe because application code would run there; here it never does: handlers run on the worker pool,
         // and the read loop only parses, copies and queues. Measured faster on every case (docs/benchmarks.md).
         builder.Services.Configure<SocketTransportOptions>(transport => transport.UnsafePreferInlineScheduling = true);
-        builder.Services.AddTransient<IStartupFilter, ThreadPoolHttpStartupFilter>();
-        builder.Services.AddOptions<SocketTransportOptions>().BindStrictly(builder.Configuration.GetSection(SocketTransportOptionsValidator.SectionName));
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocketTransportOptions>, SocketTransportOptionsValidator>());
+        // Read inside Build() too (WebApplication resolves the server, and the server its transport): checked by
+        // name before the start, as HostOptions is.
+        builder.Services.AddOptions<SocketTransportOptions>().BindLeniently(builder.Configuration.GetSection(SocketTransportOptionsValidator.SectionName));
 
         // Replaces the factory Kestrel registered, so the transport's blocks are Frames:TransportBlockSize.
         builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(sp => sp.GetRequiredService<BlockMemoryPoolFactory>()));
@@ -117,7 +132,7 @@ public static partial class FrameServerWebApplicationBuilderExtensions
         }
 
         // Read here, at bind time: the ConfigureKestrel callback around this runs during Build, before
-        // ValidateFrameServer has had a chance to report a bad value in one line.
+        // the validation has had a chance to report a bad value in one line.
         https.HandshakeTimeout = options.TlsHandshakeTimeout;
         listenOptions.Use(next => ActivatorUtilities.CreateInstance<TlsHandshakeLogMiddleware>(services, next).OnConnectionAsync);
         listenOptions.UseHttps(https);

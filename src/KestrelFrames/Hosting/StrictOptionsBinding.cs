@@ -28,4 +28,40 @@ internal static class StrictOptionsBinding
             }
         });
     }
+
+    /// <summary>
+    /// Binds what parses and leaves the rest at its default, for options read where a failure cannot be reported in
+    /// one line (HostOptions and SocketTransport, inside <c>Build()</c>); <see cref="BindStrictly{T}(IConfiguration)"/> then reports the
+    /// value by name, before the start.
+    /// </summary>
+    public static OptionsBuilder<T> BindLeniently<T>(this OptionsBuilder<T> builder, IConfiguration section)
+        where T : class =>
+        builder.Configure(options =>
+        {
+            try
+            {
+                section.Bind(options);
+            }
+            catch (InvalidOperationException)
+            {
+                // Reported by FrameServerValidation before the host starts, which it then does not.
+            }
+        });
+
+    /// <summary>A fresh <typeparamref name="T"/> bound from <paramref name="section"/>, failing by name as <see cref="BindStrictly{T}(OptionsBuilder{T}, IConfiguration)"/> does.</summary>
+    public static T BindStrictly<T>(this IConfiguration section)
+        where T : class, new()
+    {
+        var options = new T();
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(T), [ex.Message]);
+        }
+
+        return options;
+    }
 }

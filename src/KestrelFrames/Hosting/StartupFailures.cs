@@ -1,10 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 
-namespace KestrelFrames.Server;
+namespace KestrelFrames.Hosting;
 
 /// <summary>
-/// Names the configuration key behind a failure at host start, for the one line Program prints. Kestrel's own
+/// Names the configuration key behind a failure at host start, for the one line RunFrameServerAsync prints. Kestrel's own
 /// exceptions name an address at best (a bind error from the socket names nothing), never the key that set it.
 /// </summary>
 internal static class StartupFailures

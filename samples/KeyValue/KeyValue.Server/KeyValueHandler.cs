@@ -9,17 +9,38 @@ namespace KeyValue.Server;
 /// The key-value protocol on KestrelFrames: each request frame is parsed, run against the <see cref="KeyValueStore"/>
 /// and answered with exactly one frame. KestrelFrames runs many of these calls at once (several connections, and a
 /// connection's pipelined requests), so everything here is thread-safe; it keeps answers in request order by itself.
+/// As an <see cref="IFrameConnectionLifecycle"/>, it opens a <see cref="KeyValueSession"/> when a connection is ready
+/// and ends it when the connection ends.
 /// </summary>
-public sealed class KeyValueHandler(KeyValueStore store, KeyValueSessions sessions) : IFrameHandler
+public sealed class KeyValueHandler(KeyValueStore store, KeyValueSessions sessions) : IFrameHandler, IFrameConnectionLifecycle
 {
+    // The key of the session in each connection's Items: a private object, so nothing else can collide with it.
+    private static readonly object s_sessionKey = new();
+
+    /// <inheritdoc />
+    public ValueTask OnConnectedAsync(FrameConnectionInfo connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        connection.Items[s_sessionKey] = sessions.Start(connection.Id);
+        return ValueTask.CompletedTask;
+    }
+
     /// <inheritdoc />
     public ValueTask HandleAsync(FrameContext frame, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        long requests = sessions.GetOrStart(frame.ConnectionId).CountRequest();
+        long requests = ((KeyValueSession)frame.Connection.Items[s_sessionKey]!).CountRequest();
         Handle(frame.Request.Span, frame.Response, requests);
 
         // All in memory, nothing to await: a completed ValueTask costs no allocation and no state machine.
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask OnClosingAsync(FrameConnectionInfo connection, FrameCloseReason reason)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        sessions.End((KeyValueSession)connection.Items[s_sessionKey]!);
         return ValueTask.CompletedTask;
     }
 

@@ -1,7 +1,7 @@
 namespace KeyValue.Server;
 
 /// <summary>What the server keeps about one connection while it is open: here, how many requests it sent.</summary>
-/// <param name="connectionId">The connection's id, as <c>FrameContext.ConnectionId</c> gives it.</param>
+/// <param name="connectionId">The connection's id, as <c>FrameConnectionInfo.Id</c> gives it.</param>
 public sealed class KeyValueSession(string connectionId)
 {
     private long _requests;

@@ -8,6 +8,7 @@ public sealed class KeyValueHandlerTests
 {
     private readonly KeyValueStore _store = new();
     private readonly KeyValueSessions _sessions = new();
+    private readonly Dictionary<string, TestFrameConnectionInfo> _connections = [];
     private readonly KeyValueHandler _handler;
 
     public KeyValueHandlerTests() => _handler = new KeyValueHandler(_store, _sessions);
@@ -87,10 +88,25 @@ public sealed class KeyValueHandlerTests
     }
 
     [Fact]
+    public async Task Closing_a_connection_ends_its_session_with_its_count()
+    {
+        var ended = new List<KeyValueSession>();
+        _sessions.SessionEnded += (_, session) => ended.Add(session);
+        await HandleAsync(Requests.Get("k"), "a");
+        await HandleAsync(Requests.Get("k"), "a");
+
+        await _handler.OnClosingAsync(await ConnectionAsync("a"), KestrelFrames.FrameCloseReason.ClientClosed);
+
+        KeyValueSession session = Assert.Single(ended);
+        Assert.Equal(("a", 2L), (session.ConnectionId, session.Requests));
+        Assert.Equal(0, _sessions.Count);
+    }
+
+    [Fact]
     public async Task A_GET_of_a_stored_key_allocates_nothing()
     {
         await HandleAsync(Requests.Set("k", "a value of some length"u8));
-        var frame = new TestFrameContext(Requests.Get("k"));
+        var frame = new TestFrameContext(Requests.Get("k"), await ConnectionAsync("connection-1"));
 
         // Warm-up: the session exists, the answer's buffer has grown, every method has been compiled.
         for (int i = 0; i < 100; i++)
@@ -118,8 +134,21 @@ public sealed class KeyValueHandlerTests
 
     private async Task<TestFrameContext> HandleAsync(byte[] request, string connectionId = "connection-1")
     {
-        var frame = new TestFrameContext(request, connectionId);
+        var frame = new TestFrameContext(request, await ConnectionAsync(connectionId));
         await _handler.HandleAsync(frame, CancellationToken.None);
         return frame;
+    }
+
+    /// <summary>The connection of that id, connected (its session opened) the first time it is asked for.</summary>
+    private async Task<TestFrameConnectionInfo> ConnectionAsync(string id)
+    {
+        if (!_connections.TryGetValue(id, out TestFrameConnectionInfo? connection))
+        {
+            connection = new TestFrameConnectionInfo(id);
+            _connections[id] = connection;
+            await _handler.OnConnectedAsync(connection, CancellationToken.None);
+        }
+
+        return connection;
     }
 }

@@ -1,10 +1,9 @@
-using System.Collections.Concurrent;
 using System.Text;
-using KestrelFrames.Connections;
 using KestrelFrames.Processing;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
+using static KestrelFrames.Tests.Infrastructure.PoolHarness;
 
 namespace KestrelFrames.Tests.Processing;
 
@@ -15,31 +14,11 @@ namespace KestrelFrames.Tests.Processing;
 /// </summary>
 public sealed class WorkerPoolLaneTests : IDisposable
 {
-    private static readonly TimeSpan s_hangGuard = TimeSpan.FromSeconds(10);
-
-    private readonly ServerParts _parts = new();
-    private readonly FakeLogger<WorkerPool> _logger = new();
-    private readonly FrameConnection _connection;
-    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentQueue<string> _started = new();
-    private readonly SemaphoreSlim _startedSignal = new(0);
-    private readonly List<WorkerPool> _pools = [];
+    private readonly PoolHarness _h = new("lane-test");
     private int _runningGated;
     private long _mostRunningGated;
 
-    public WorkerPoolLaneTests() => _connection = _parts.NewConnection("lane-test");
-
-    public void Dispose()
-    {
-        _gate.TrySetResult();
-        foreach (WorkerPool pool in _pools)
-        {
-            pool.Dispose();
-        }
-
-        _parts.Dispose();
-        _startedSignal.Dispose();
-    }
+    public void Dispose() => _h.Dispose();
 
     [Fact]
     public async Task A_free_worker_takes_the_higher_lanes_work_before_what_waited_longer_in_the_default_lane()
@@ -47,20 +26,20 @@ public sealed class WorkerPoolLaneTests : IDisposable
         var pool = NewPool(workers: 1, new() { ["high"] = new FrameLaneOptions { Priority = 10 } });
         FrameWorkItem[] requests = [Request(pool, "d-running"), Request(pool, "d-queued-1"), Request(pool, "d-queued-2"), Request(pool, "h-late", "high")];
         Assert.True(pool.TrySubmit(requests[0]));
-        await StartedAsync(1);
+        await _h.StartedAsync(1);
         for (int i = 1; i < requests.Length; i++)
         {
             Assert.True(pool.TrySubmit(requests[i]));
         }
 
-        _gate.SetResult();
+        _h.OpenGate();
 
         foreach (FrameWorkItem request in requests)
         {
             Assert.Null(await AnsweredAsync(request));
         }
 
-        Assert.Equal(["d-running", "h-late", "d-queued-1", "d-queued-2"], _started);
+        Assert.Equal(["d-running", "h-late", "d-queued-1", "d-queued-2"], _h.Started);
     }
 
     [Fact]
@@ -69,18 +48,18 @@ public sealed class WorkerPoolLaneTests : IDisposable
         var pool = NewPool(workers: 1, new() { ["low"] = new FrameLaneOptions { Priority = -1 } });
         FrameWorkItem[] requests = [Request(pool, "d-running"), Request(pool, "l-first", "low"), Request(pool, "d-second")];
         Assert.True(pool.TrySubmit(requests[0]));
-        await StartedAsync(1);
+        await _h.StartedAsync(1);
         Assert.True(pool.TrySubmit(requests[1]));
         Assert.True(pool.TrySubmit(requests[2]));
 
-        _gate.SetResult();
+        _h.OpenGate();
 
         foreach (FrameWorkItem request in requests)
         {
             Assert.Null(await AnsweredAsync(request));
         }
 
-        Assert.Equal(["d-running", "d-second", "l-first"], _started);
+        Assert.Equal(["d-running", "d-second", "l-first"], _h.Started);
     }
 
     [Fact]
@@ -93,7 +72,7 @@ public sealed class WorkerPoolLaneTests : IDisposable
             Assert.True(pool.TrySubmit(request));
         }
 
-        await StartedAsync(2);
+        await _h.StartedAsync(2);
         Assert.Equal(1, pool.Lanes[0].Count); // The third waits: the default lane may not use the reserved worker.
         FrameWorkItem urgent = Request(pool, "h-urgent", "high");
 
@@ -102,7 +81,7 @@ public sealed class WorkerPoolLaneTests : IDisposable
         // Answered while both shared workers are still held by the gate.
         Assert.Null(await AnsweredAsync(urgent));
         Assert.All(held, r => Assert.False(r.IsCompleted));
-        _gate.SetResult();
+        _h.OpenGate();
         foreach (FrameWorkItem request in held)
         {
             Assert.Null(await AnsweredAsync(request));
@@ -122,9 +101,9 @@ public sealed class WorkerPoolLaneTests : IDisposable
             Assert.True(pool.TrySubmit(request));
         }
 
-        await StartedAsync(3);
+        await _h.StartedAsync(3);
         Assert.Equal(3, pool.BusyWorkers);
-        _gate.SetResult();
+        _h.OpenGate();
         foreach (FrameWorkItem request in held)
         {
             Assert.Null(await AnsweredAsync(request));
@@ -141,7 +120,7 @@ public sealed class WorkerPoolLaneTests : IDisposable
         FrameWorkItem high = Request(pool, "h-accepted", "high");
         int highLane = high.Lane;
         pool.TrySubmit(running);
-        await StartedAsync(1);
+        await _h.StartedAsync(1);
         Assert.True(pool.TrySubmit(queued));
 
         Assert.False(pool.TrySubmit(refused));
@@ -151,8 +130,8 @@ public sealed class WorkerPoolLaneTests : IDisposable
         Assert.False(defaultSpace.IsCompleted);
         Assert.False(pool.WaitForSpaceAsync(highLane, CancellationToken.None).AsTask().IsCompleted); // Now that lane is full.
 
-        _gate.SetResult();
-        Assert.True(await defaultSpace.WaitAsync(s_hangGuard));
+        _h.OpenGate();
+        Assert.True(await defaultSpace.WaitAsync(PoolHarness.HangGuard));
         Assert.True(pool.TrySubmit(refused));
         foreach (FrameWorkItem request in new[] { running, high, queued, refused })
         {
@@ -179,15 +158,15 @@ public sealed class WorkerPoolLaneTests : IDisposable
             Assert.True(pool.TrySubmit(request));
         }
 
-        await StartedAsync(2);
+        await _h.StartedAsync(2);
 
         Task stopping = pool.StopAsync(CancellationToken.None);
 
         Assert.False(stopping.IsCompleted);
         Assert.False(pool.TrySubmit(Request(pool, "h-too-late", "high")));
-        Assert.False(await pool.WaitForSpaceAsync(requests[1].Lane, CancellationToken.None).AsTask().WaitAsync(s_hangGuard));
-        _gate.SetResult();
-        await stopping.WaitAsync(s_hangGuard);
+        Assert.False(await pool.WaitForSpaceAsync(requests[1].Lane, CancellationToken.None).AsTask().WaitAsync(PoolHarness.HangGuard));
+        _h.OpenGate();
+        await stopping.WaitAsync(PoolHarness.HangGuard);
         Assert.All(requests, r => Assert.True(r.IsCompleted));
         Assert.All(requests, r => Assert.Null(r.Status));
         Assert.Equal(0, pool.QueueLength);
@@ -199,8 +178,8 @@ public sealed class WorkerPoolLaneTests : IDisposable
     {
         var options = new FrameServerOptions { Workers = 2 };
         options.Lanes["high"] = new FrameLaneOptions { Priority = 1, ReservedWorkers = 1 };
-        var pool = new WorkerPool(Options.Create(options), new DelegateFrameHandler(HandleAsync), _parts.Time, _logger);
-        _pools.Add(pool);
+        var pool = new WorkerPool(Options.Create(options), new DelegateFrameHandler(HandleAsync), _h.Parts.Time, _h.Logger);
+        _h.Add(pool);
 
         await pool.StartAsync(CancellationToken.None);
         FrameWorkItem[] held = [Request(pool, "d-1"), Request(pool, "d-2")];
@@ -209,11 +188,11 @@ public sealed class WorkerPoolLaneTests : IDisposable
             pool.TrySubmit(request);
         }
 
-        await StartedAsync(2);
+        await _h.StartedAsync(2);
         Assert.Single(pool.Lanes);
         Assert.Null(pool.Router);
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Message.Contains("no IFrameLaneClassifier is registered", StringComparison.Ordinal));
-        _gate.SetResult();
+        Assert.Contains(_h.Logger.Collector.GetSnapshot(), r => r.Message.Contains("no IFrameLaneClassifier is registered", StringComparison.Ordinal));
+        _h.OpenGate();
         await pool.StopAsync(CancellationToken.None);
     }
 
@@ -225,15 +204,14 @@ public sealed class WorkerPoolLaneTests : IDisposable
             options.Lanes[name] = lane;
         }
 
-        var pool = new WorkerPool(Options.Create(options), new DelegateFrameHandler(HandleAsync), _parts.Time, _logger, new PrefixLaneClassifier());
-        _pools.Add(pool);
-        return pool;
+        var pool = new WorkerPool(Options.Create(options), new DelegateFrameHandler(HandleAsync), _h.Parts.Time, _h.Logger, new PrefixLaneClassifier());
+        return _h.Add(pool);
     }
 
     private FrameWorkItem Request(WorkerPool pool, string text, string? lane = null)
     {
-        var slot = new FrameWorkItem(_connection);
-        _parts.SetRequest(slot, Encoding.UTF8.GetBytes(text));
+        var slot = new FrameWorkItem(_h.Connection);
+        _h.Parts.SetRequest(slot, Encoding.UTF8.GetBytes(text));
         slot.Lane = lane is null ? 0 : pool.Lanes.Single(l => l.Name == lane).Index;
         return slot;
     }
@@ -242,29 +220,16 @@ public sealed class WorkerPoolLaneTests : IDisposable
     private async ValueTask HandleAsync(FrameContext frame, CancellationToken cancellationToken)
     {
         string text = Encoding.UTF8.GetString(frame.Request.Span);
-        _started.Enqueue(text);
-        _startedSignal.Release();
+        _h.RecordStart(text);
         if (text.StartsWith('d'))
         {
             AtomicMax.Raise(ref _mostRunningGated, Interlocked.Increment(ref _runningGated));
-            await _gate.Task;
+            await _h.Gate;
             Interlocked.Decrement(ref _runningGated);
         }
 
         await DelegateFrameHandler.Echo(frame);
     }
 
-    private async Task StartedAsync(int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            Assert.True(await _startedSignal.WaitAsync(s_hangGuard), "the handler was not called");
-        }
-    }
 
-    private static async Task<FrameStatus?> AnsweredAsync(FrameWorkItem slot)
-    {
-        await slot.WaitAsync().AsTask().WaitAsync(s_hangGuard);
-        return slot.Status;
-    }
 }

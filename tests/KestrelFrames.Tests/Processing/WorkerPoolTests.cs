@@ -1,13 +1,12 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using System.Text;
-using KestrelFrames.Connections;
 using KestrelFrames.Processing;
 using KestrelFrames.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
+using static KestrelFrames.Tests.Infrastructure.PoolHarness;
 
 namespace KestrelFrames.Tests.Processing;
 
@@ -18,31 +17,11 @@ namespace KestrelFrames.Tests.Processing;
 /// </summary>
 public sealed class WorkerPoolTests : IDisposable
 {
-    private static readonly TimeSpan s_hangGuard = TimeSpan.FromSeconds(10);
-
-    private readonly ServerParts _parts = new();
-    private readonly FakeLogger<WorkerPool> _logger = new();
-    private readonly FrameConnection _connection;
-    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentQueue<string> _started = new();
-    private readonly SemaphoreSlim _startedSignal = new(0);
-    private readonly List<WorkerPool> _pools = [];
+    private readonly PoolHarness _h = new("pool-test");
     private int _running;
     private long _mostRunning;
 
-    public WorkerPoolTests() => _connection = _parts.NewConnection("pool-test");
-
-    public void Dispose()
-    {
-        _gate.TrySetResult();
-        foreach (WorkerPool pool in _pools)
-        {
-            pool.Dispose();
-        }
-
-        _parts.Dispose();
-        _startedSignal.Dispose();
-    }
+    public void Dispose() => _h.Dispose();
 
     [Fact]
     public async Task A_submitted_request_runs_the_handler_and_its_slot_carries_the_handlers_answer()
@@ -73,7 +52,7 @@ public sealed class WorkerPoolTests : IDisposable
             Assert.Null(await AnsweredAsync(request));
         }
 
-        Assert.Equal(["a", "b", "c"], _started);
+        Assert.Equal(["a", "b", "c"], _h.Started);
     }
 
     [Theory]
@@ -93,8 +72,8 @@ public sealed class WorkerPoolTests : IDisposable
         Assert.Null(await AnsweredAsync(batch[2]));
         Assert.True(pool.TrySubmit(later));
         Assert.Null(await AnsweredAsync(later));
-        Assert.Equal(["before", "after", "later"], _started);
-        FakeLogRecord error = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error);
+        Assert.Equal(["before", "after", "later"], _h.Started);
+        FakeLogRecord error = Assert.Single(_h.Logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error);
         Assert.Contains("pool-test", error.Message, StringComparison.Ordinal);
         Assert.IsType<InvalidOperationException>(error.Exception);
     }
@@ -110,19 +89,19 @@ public sealed class WorkerPoolTests : IDisposable
             Assert.True(pool.TrySubmit(request));
         }
 
-        await StartedAsync(2);
+        await _h.StartedAsync(2);
         Assert.Equal(2, pool.BusyWorkers);
         Assert.Equal(3, pool.QueueLength);
-        Assert.Equal(2, _started.Count);
+        Assert.Equal(2, _h.Started.Count);
 
-        _gate.SetResult();
+        _h.OpenGate();
         foreach (FrameWorkItem request in requests)
         {
             Assert.Null(await AnsweredAsync(request));
         }
 
         Assert.Equal(2, Interlocked.Read(ref _mostRunning));
-        Assert.Equal(5, _started.Count);
+        Assert.Equal(5, _h.Started.Count);
     }
 
     [Fact]
@@ -133,7 +112,7 @@ public sealed class WorkerPoolTests : IDisposable
         FrameWorkItem queued = Request("queued");
         FrameWorkItem refused = Request("refused");
         pool.TrySubmit(running);
-        await StartedAsync(1);
+        await _h.StartedAsync(1);
 
         Assert.True(pool.TrySubmit(queued));
         Assert.False(pool.TrySubmit(refused));
@@ -142,12 +121,12 @@ public sealed class WorkerPoolTests : IDisposable
 
         Task<bool> space = pool.WaitForSpaceAsync(CancellationToken.None).AsTask();
         Assert.False(space.IsCompleted);
-        _gate.SetResult();
+        _h.OpenGate();
 
-        Assert.True(await space.WaitAsync(s_hangGuard));
+        Assert.True(await space.WaitAsync(PoolHarness.HangGuard));
         Assert.True(pool.TrySubmit(refused));
         Assert.Null(await AnsweredAsync(refused));
-        Assert.Equal(["running", "queued", "refused"], _started);
+        Assert.Equal(["running", "queued", "refused"], _h.Started);
     }
 
     [Fact]
@@ -160,7 +139,7 @@ public sealed class WorkerPoolTests : IDisposable
 
         Assert.Null(await AnsweredAsync(batch[1]));
         Assert.False(batch[0].IsCompleted);
-        _gate.SetResult();
+        _h.OpenGate();
         Assert.Null(await AnsweredAsync(batch[0]));
     }
 
@@ -171,12 +150,12 @@ public sealed class WorkerPoolTests : IDisposable
         FrameWorkItem[] batch = Batch("slow", "next");
 
         pool.TrySubmit(batch[0]);
-        await StartedAsync(1);
+        await _h.StartedAsync(1);
 
         Assert.False(batch[1].IsCompleted); // Handed back to the queue, for a worker that is not there.
-        _gate.SetResult();
+        _h.OpenGate();
         Assert.Null(await AnsweredAsync(batch[1]));
-        Assert.Equal(["slow", "next"], _started);
+        Assert.Equal(["slow", "next"], _h.Started);
     }
 
     [Fact]
@@ -188,7 +167,7 @@ public sealed class WorkerPoolTests : IDisposable
 
         pool.TrySubmit(batch[0]);
 
-        Assert.True(await restReadyWhenHeadSignalled.WaitAsync(s_hangGuard));
+        Assert.True(await restReadyWhenHeadSignalled.WaitAsync(PoolHarness.HangGuard));
     }
 
     [Fact]
@@ -201,14 +180,14 @@ public sealed class WorkerPoolTests : IDisposable
         });
         FrameWorkItem request = Request("held");
         pool.TrySubmit(request);
-        await StartedAsync(1);
+        await _h.StartedAsync(1);
 
-        _connection.AbortForShutdown();
+        _h.Connection.AbortForShutdown();
 
         Assert.Equal(FrameStatus.HandlerError, await AnsweredAsync(request));
         // The handler honoured the token of a connection that is gone: an ordinary disconnect, not an Error line.
-        Assert.DoesNotContain(_logger.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Debug && r.Message.Contains("aborted", StringComparison.Ordinal));
+        Assert.DoesNotContain(_h.Logger.Collector.GetSnapshot(), r => r.Level >= LogLevel.Warning);
+        Assert.Contains(_h.Logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Debug && r.Message.Contains("aborted", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -220,7 +199,7 @@ public sealed class WorkerPoolTests : IDisposable
         pool.TrySubmit(request);
 
         Assert.Equal(FrameStatus.HandlerError, await AnsweredAsync(request));
-        Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error);
+        Assert.Single(_h.Logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error);
     }
 
     [Fact]
@@ -232,22 +211,22 @@ public sealed class WorkerPoolTests : IDisposable
         FrameWorkItem queued = Request("queued");
         pool.TrySubmit(running);
         pool.TrySubmit(queued);
-        await StartedAsync(1);
+        await _h.StartedAsync(1);
 
         Task stopping = pool.StopAsync(CancellationToken.None);
 
         Assert.False(stopping.IsCompleted);
         Assert.True(pool.IsRunning);
         Assert.False(pool.TrySubmit(Request("too late")));
-        Assert.False(await pool.WaitForSpaceAsync(CancellationToken.None).AsTask().WaitAsync(s_hangGuard));
+        Assert.False(await pool.WaitForSpaceAsync(CancellationToken.None).AsTask().WaitAsync(PoolHarness.HangGuard));
 
-        _gate.SetResult();
-        await stopping.WaitAsync(s_hangGuard);
+        _h.OpenGate();
+        await stopping.WaitAsync(PoolHarness.HangGuard);
         Assert.True(running.IsCompleted);
         Assert.True(queued.IsCompleted);
         Assert.Null(queued.Status);
         Assert.False(pool.IsRunning);
-        Assert.Equal(["running", "queued"], _started);
+        Assert.Equal(["running", "queued"], _h.Started);
     }
 
     [Fact]
@@ -270,30 +249,29 @@ public sealed class WorkerPoolTests : IDisposable
         await pool.StartAsync(CancellationToken.None);
         pool.TrySubmit(Request("stuck"));
         pool.TrySubmit(Request("queued"));
-        await StartedAsync(1);
+        await _h.StartedAsync(1);
         using var timedOut = new CancellationTokenSource();
 
         Task stopping = pool.StopAsync(timedOut.Token);
         await timedOut.CancelAsync();
 
-        await stopping.WaitAsync(s_hangGuard);
+        await stopping.WaitAsync(PoolHarness.HangGuard);
         Assert.False(pool.IsRunning);
-        FakeLogRecord warning = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
+        FakeLogRecord warning = Assert.Single(_h.Logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
         Assert.Equal("Worker pool stopped with 1 queued and 1 running requests abandoned at the shutdown timeout.", warning.Message);
     }
 
     private WorkerPool NewPool(int workers, int queueCapacity, Func<FrameContext, CancellationToken, ValueTask> handle)
     {
         var options = Options.Create(new FrameServerOptions { Workers = workers, QueueCapacity = queueCapacity });
-        var pool = new WorkerPool(options, new DelegateFrameHandler(handle), _parts.Time, _logger);
-        _pools.Add(pool);
-        return pool;
+        var pool = new WorkerPool(options, new DelegateFrameHandler(handle), _h.Parts.Time, _h.Logger);
+        return _h.Add(pool);
     }
 
     private FrameWorkItem Request(string text)
     {
-        var slot = new FrameWorkItem(_connection);
-        _parts.SetRequest(slot, Encoding.UTF8.GetBytes(text));
+        var slot = new FrameWorkItem(_h.Connection);
+        _h.Parts.SetRequest(slot, Encoding.UTF8.GetBytes(text));
         return slot;
     }
 
@@ -321,25 +299,13 @@ public sealed class WorkerPoolTests : IDisposable
         int running = Interlocked.Increment(ref _running);
         AtomicMax.Raise(ref _mostRunning, running);
         Started(frame);
-        await _gate.Task;
+        await _h.Gate;
         Interlocked.Decrement(ref _running);
         await DelegateFrameHandler.Echo(frame);
     }
 
-    private void Started(FrameContext frame)
-    {
-        _started.Enqueue(Text(frame));
-        _startedSignal.Release();
-    }
+    private void Started(FrameContext frame) => _h.RecordStart(Text(frame));
 
-    /// <summary>Waits for the next <paramref name="count"/> handler calls.</summary>
-    private async Task StartedAsync(int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            Assert.True(await _startedSignal.WaitAsync(s_hangGuard), "the handler was not called");
-        }
-    }
 
     private static ValueTask Fail(string failure) => failure switch
     {
@@ -356,12 +322,6 @@ public sealed class WorkerPoolTests : IDisposable
 
     private static string Text(FrameContext frame) => Encoding.UTF8.GetString(frame.Request.Span);
 
-    /// <summary>The slot's outcome once the pool has completed it: null when the handler's answer stands.</summary>
-    private static async Task<FrameStatus?> AnsweredAsync(FrameWorkItem slot)
-    {
-        await slot.WaitAsync().AsTask().WaitAsync(s_hangGuard);
-        return slot.Status;
-    }
 
     /// <summary>
     /// Waits on <paramref name="slot"/> as the write loop does and evaluates <paramref name="probe"/> the moment it is

@@ -115,6 +115,7 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
                         _laneBatches[i].CompleteAll(FrameStatus.HandlerError);
                     }
                 }
+
                 Fail(ex);
             }
             finally

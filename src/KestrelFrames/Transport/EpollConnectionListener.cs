@@ -37,6 +37,7 @@ internal sealed partial class EpollConnectionListener : IConnectionListener, IEp
     private readonly ILogger _logger;
     // Continuations on the thread pool: Kestrel's accept loop must not run on an event loop's thread.
     private readonly AsyncSignal _acceptable = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private GCHandle _registration;
     private uint _nextLoop;
     private volatile bool _unbound;
@@ -109,6 +110,11 @@ internal sealed partial class EpollConnectionListener : IConnectionListener, IEp
         return null;
     }
 
+    /// <summary>
+    /// Completes once the listening socket is closed. Kestrel binds the endpoint again right after this (a changed
+    /// certificate or configuration rebinds it on the same port), and the socket is closed on the loop's thread: a
+    /// busy loop would otherwise still hold the port when the new bind comes, and the endpoint would be lost.
+    /// </summary>
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
         if (!_unbound)
@@ -118,7 +124,7 @@ internal sealed partial class EpollConnectionListener : IConnectionListener, IEp
             _acceptable.Set();
         }
 
-        return default;
+        return new ValueTask(_closed.Task.WaitAsync(cancellationToken));
     }
 
     public ValueTask DisposeAsync() => UnbindAsync();
@@ -166,6 +172,7 @@ internal sealed partial class EpollConnectionListener : IConnectionListener, IEp
         _loops[0].Unregister(_socket.SafeHandle);
         _socket.Dispose();
         _loops[0].Release(ref _registration);
+        _closed.TrySetResult();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The Frames listener cannot accept: out of descriptors or memory (errno {Errno}); retrying.")]

@@ -107,6 +107,10 @@ internal sealed unsafe partial class EpollLoop : IDisposable
         _stopping = true;
         Post(static _ => { }, null);
         _thread.Join();
+
+        // Work posted while the loop was stopping (a listener's close that someone awaits): the loop is gone, so
+        // running it here races nothing.
+        RunPostedWork();
         _wake.Dispose();
         _epoll.Dispose();
     }

@@ -114,6 +114,8 @@ internal sealed partial class EpollConnectionListener : IConnectionListener, IEp
     /// Completes once the listening socket is closed. Kestrel binds the endpoint again right after this (a changed
     /// certificate or configuration rebinds it on the same port), and the socket is closed on the loop's thread: a
     /// busy loop would otherwise still hold the port when the new bind comes, and the endpoint would be lost.
+    /// The token is not watched, as Kestrel's own listener does not: Kestrel's Dispose unbinds with a token already
+    /// cancelled, and the close always comes (the loop runs it, or its Dispose does).
     /// </summary>
     public ValueTask UnbindAsync(CancellationToken cancellationToken = default)
     {
@@ -124,7 +126,7 @@ internal sealed partial class EpollConnectionListener : IConnectionListener, IEp
             _acceptable.Set();
         }
 
-        return new ValueTask(_closed.Task.WaitAsync(cancellationToken));
+        return new ValueTask(_closed.Task);
     }
 
     public ValueTask DisposeAsync() => UnbindAsync();

@@ -16,7 +16,8 @@
 #     the load; for runs shorter than 3 minutes, the samples within 5 s of the one-third mark against the last
 #     10 s. Medians over a minute, because the GC's committed memory alone swings by 5 % within tens of seconds
 #     under the same load (26 to 34 MB measured), while a leak moves the whole minute. The servers run on the
-#     workstation GC, whose budget does not grow in steps of tens of MB for minutes as Server GC's does: see below;
+#     workstation GC, whose budget does not grow in steps of tens of MB for minutes as Server GC's does, and the
+#     GC heap is counted at its live size, not at what the GC committed: see below;
 #   - when the clients have left: frames_active_connections back to 0; open descriptors back to at most their
 #     baseline (taken after the warm-up, because the runtime keeps two descriptors per loaded assembly and TLS
 #     and the abort paths load a few on first use); threads back to at most their baseline + 2 (baseline taken
@@ -206,8 +207,12 @@ elif grep -q '^soak clients: note' "$work/main-soak.err"; then
   grep '^soak clients: note' "$work/main-soak.err" | sed 's/^/  /'
 fi
 
-# RSS after the first minute (or the first third) grows by less than 5 % (the windows: see the top). For each
-# server: the growth in %, then reference -> end in MB of RSS, of the GC heap after its last collection, of the
+# What the server holds, after the first minute (or the first third), grows by less than 5 % (the windows: see the
+# top): RSS, with the GC heap counted at its live size (after the last collection) instead of at the memory the GC
+# committed. Even the workstation GC resizes its budget in steps (committed 34 -> 40 MB in one 60 s CI run, live
+# heap flat at 18 MB: RSS +5.0 %), and that is the GC's choice, not memory the server keeps; a leak grows the live
+# heap or the memory outside the GC, and both are still counted. For each server: that growth in %, the raw RSS
+# growth, then reference -> end in MB of RSS, of the GC heap after its last collection, of the
 # memory the GC committed, of the heap's pinned part, and of the transport pool's blocks in use and idle; last, for
 # information (not checked), the growth from the half-way mark to the end, which tells a heap still reaching its
 # working size from one that keeps growing.
@@ -229,17 +234,19 @@ for cols in "2 4 5 6 7 8" "3 9 10 11 12 13"; do
     END {
       if (nr == 0 || ne == 0 || nh == 0) { print "?"; exit }
       a = median(r1, nr); b = median(e1, ne); h = median(h1, nh)
-      printf "%+.1f %d -> %d MB; GC heap %d -> %d MB, committed %d -> %d MB, pinned %d -> %d MB; pool in use %d -> %d MB, idle %d -> %d MB; second half %+.1f %%\n",
-        (b - a) * 100 / a, a / 1024, b / 1024, median(r2, nr) / 1024, median(e2, ne) / 1024,
-        median(r6, nr) / 1024, median(e6, ne) / 1024,
+      hr = median(r2, nr); he = median(e2, ne); cr = median(r6, nr); ce = median(e6, ne)
+      # Checked: RSS growth with the GC heap counted at its live size, not at what the GC chose to commit.
+      held = ((b - ce) - (a - cr) + (he - hr)) * 100 / a
+      printf "%+.1f (RSS %+.1f %%) %d -> %d MB; GC heap %d -> %d MB, committed %d -> %d MB, pinned %d -> %d MB; pool in use %d -> %d MB, idle %d -> %d MB; second half %+.1f %%\n",
+        held, (b - a) * 100 / a, a / 1024, b / 1024, hr / 1024, he / 1024, cr / 1024, ce / 1024,
         median(r3, nr) / 1024, median(e3, ne) / 1024, median(r4, nr) / 1024, median(e4, ne) / 1024,
         median(r5, nr) / 1024, median(e5, ne) / 1024, (b - h) * 100 / h
     }' "$work/rss.samples")
   rss_growth+=("${line%% *}")
   name=$([ "$rss" = 2 ] && echo plain || echo tls)
-  echo "soak: $name RSS ${line}"
+  echo "soak: $name held ${line}"
   if [ "${line%% *}" = "?" ] || awk -v g="${line%% *}" 'BEGIN { exit !(g >= 5) }'; then
-    fail "$name: RSS grew ${line%% *} % from the ${ref} s mark to the end (limit 5 %)"
+    fail "$name: held memory (RSS, the GC heap at its live size) grew ${line%% *} % from the ${ref} s mark to the end (limit 5 %)"
   fi
 done
 
@@ -323,6 +330,6 @@ verdict=PASS
 if [ ${#failures[@]} -gt 0 ]; then verdict=FAIL; echo "soak: logs and JSON kept in $work"; fi
 human() { awk -v n="${1:-0}" 'BEGIN { if (n >= 1e6) printf "%.2fM", n / 1e6; else if (n >= 1e3) printf "%.1fk", n / 1e3; else printf "%d", n }'; }
 echo "soak: $verdict ${duration} s in $((SECONDS - started)) s; plain $(human "$plain_req") req, tls $(human "$tls_req") req, ${bench_errors} errors;" \
-  "churn $(human "$good") conns, hostile $(human "$hostile") conns; RSS ${rss_growth[0]} % / ${rss_growth[1]} %;" \
+  "churn $(human "$good") conns, hostile $(human "$hostile") conns; held ${rss_growth[0]} % / ${rss_growth[1]} %;" \
   "fds ${fd_delta}, threads ${thread_delta} after ${settle_s} s (plain/tls); ${#failures[@]} failed checks"
 [ $verdict = PASS ]

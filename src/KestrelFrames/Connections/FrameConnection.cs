@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
@@ -71,6 +72,8 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
     public BufferBudget Budget => _services.Budget;
 
     public ResourceLedger Ledger => _services.Ledger;
+
+    public ArrayPool<byte> Buffers => _services.Buffers;
 
     public int UnansweredRequests => _queue.CountUnansweredRequests();
 

@@ -13,6 +13,7 @@ internal sealed class FrameServices(
     FrameServerState state,
     BufferBudget budget,
     ResourceLedger ledger,
+    LargeBufferPool buffers,
     ConnectionManager connections,
     FrameHeartbeat heartbeat,
     TimeProvider time,
@@ -34,6 +35,9 @@ internal sealed class FrameServices(
     public BufferBudget Budget { get; } = budget;
 
     public ResourceLedger Ledger { get; } = ledger;
+
+    /// <summary>Where request and answer buffers come from.</summary>
+    public LargeBufferPool Buffers { get; } = buffers;
 
     public ConnectionManager Connections { get; } = connections;
 

@@ -55,6 +55,8 @@ public static class FrameServerServiceCollectionExtensions
         services.TryAddSingleton<FrameHeartbeat>();
         services.TryAddSingleton<ConnectionLimiter>();
         services.TryAddSingleton<ClientRateLimiter>();
+        services.TryAddSingleton<LargeBufferPool>();
+        services.TryAddSingleton<PoolTrimmer>();
         services.TryAddSingleton<BlockMemoryPoolFactory>();
         services.TryAddSingleton<EpollTransportFactory>();
 

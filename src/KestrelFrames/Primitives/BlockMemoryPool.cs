@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace KestrelFrames.Primitives;
@@ -11,14 +10,10 @@ namespace KestrelFrames.Primitives;
 /// Blocks in use are counted as created - dropped - idle: the hot path (a reused block) counts nothing more than
 /// the idle count it already keeps.
 /// </summary>
-internal sealed class BlockMemoryPool : MemoryPool<byte>
+internal sealed class BlockMemoryPool : MemoryPool<byte>, ITrimmablePool
 {
-    private readonly ConcurrentQueue<Block> _idle = new();
+    private readonly IdleList<Block> _idle;
     private readonly int _blockSize;
-    private readonly int _retained;
-    private int _idleCount;
-    // The fewest idle blocks since the last Trim: blocks that no rent needed for that whole window.
-    private int _idleLowWater;
     private long _created;
     private long _dropped;
     private volatile bool _disposed;
@@ -26,33 +21,25 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     public BlockMemoryPool(int blockSize, int retained)
     {
         _blockSize = blockSize;
-        _retained = retained;
+        _idle = new IdleList<Block>(retained);
     }
 
     public override int MaxBufferSize => _blockSize;
 
     /// <summary>Bytes in blocks handed out and not yet returned: what connections hold now.</summary>
-    public long RentedBytes => (Interlocked.Read(ref _created) - Interlocked.Read(ref _dropped) - Volatile.Read(ref _idleCount)) * _blockSize;
+    public long RentedBytes => (Interlocked.Read(ref _created) - Interlocked.Read(ref _dropped) - _idle.Count) * _blockSize;
 
-    /// <summary>Bytes of blocks left to the GC since the pool was made (over the cap, or trimmed).</summary>
     public long DroppedBytes => Interlocked.Read(ref _dropped) * _blockSize;
 
     /// <summary>Bytes in idle blocks kept for reuse.</summary>
-    public long PooledBytes => (long)Volatile.Read(ref _idleCount) * _blockSize;
+    public long PooledBytes => (long)_idle.Count * _blockSize;
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, _blockSize);
-        if (_idle.TryDequeue(out Block? block))
+        if (_idle.TryTake(out Block? block))
         {
-            int idle = Interlocked.Decrement(ref _idleCount);
-            if (idle < _idleLowWater)
-            {
-                // A racy minimum is fine: Trim reads it as a hint, and a miss only keeps a block one window longer.
-                _idleLowWater = idle;
-            }
-
-            return block;
+            return block!;
         }
 
         Interlocked.Increment(ref _created);
@@ -60,38 +47,28 @@ internal sealed class BlockMemoryPool : MemoryPool<byte>
     }
 
     /// <summary>
-    /// Drops half of the idle blocks that no rent needed since the last trim (at least one when there are any), so
-    /// the blocks kept after a burst decay to what the load uses instead of staying at the high-water mark for the
-    /// life of the process. Called every few seconds, never on the hot path. Returns the blocks dropped.
+    /// Drops half of the idle blocks that no rent needed since the last trim, so the blocks kept after a burst decay
+    /// to what the load uses instead of staying at the high-water mark for the life of the process. Called every few
+    /// seconds, never on the hot path. Returns the blocks dropped.
     /// </summary>
     public int Trim()
     {
-        int surplus = Math.Min(_idleLowWater, Volatile.Read(ref _idleCount));
-        int dropped = 0;
-        for (int i = 0; i < (surplus + 1) / 2 && _idle.TryDequeue(out _); i++)
-        {
-            Interlocked.Decrement(ref _idleCount);
-            Interlocked.Increment(ref _dropped);
-            dropped++;
-        }
-
-        _idleLowWater = Volatile.Read(ref _idleCount);
+        int dropped = _idle.Trim();
+        Interlocked.Add(ref _dropped, dropped);
         return dropped;
     }
+
+    void ITrimmablePool.Trim() => Trim();
 
     protected override void Dispose(bool disposing) => _disposed = true;
 
     private void Return(Block block)
     {
         // Over the cap (after a burst) the block is dropped: the pinned heap gives its memory back.
-        if (!_disposed && Interlocked.Increment(ref _idleCount) <= _retained)
+        if (_disposed || !_idle.TryAdd(block))
         {
-            _idle.Enqueue(block);
-            return;
+            Interlocked.Increment(ref _dropped);
         }
-
-        Interlocked.Decrement(ref _idleCount);
-        Interlocked.Increment(ref _dropped);
     }
 
     private sealed class Block(BlockMemoryPool pool, byte[] array) : IMemoryOwner<byte>

@@ -7,37 +7,25 @@ namespace KestrelFrames.Primitives;
 
 /// <summary>
 /// Gives Kestrel's socket transport <see cref="BlockMemoryPool"/>s of <see cref="FrameServerOptions.TransportBlockSize"/>
-/// instead of its 4 KiB pool. Kestrel asks for a pool per I/O queue, so each gets its own. A timer trims the
-/// pools' idle blocks every <see cref="TrimPeriod"/> (see <see cref="BlockMemoryPool.Trim"/>).
+/// instead of its 4 KiB pool. Kestrel asks for a pool per I/O queue, so each gets its own; <see cref="PoolTrimmer"/>
+/// trims their idle blocks (see <see cref="BlockMemoryPool.Trim"/>).
 /// </summary>
-internal sealed partial class BlockMemoryPoolFactory : IMemoryPoolFactory<byte>, IDisposable
+internal sealed partial class BlockMemoryPoolFactory : IMemoryPoolFactory<byte>
 {
-    /// <summary>How often idle blocks are trimmed: long enough that a load with pauses keeps its blocks.</summary>
-    public static readonly TimeSpan TrimPeriod = TimeSpan.FromSeconds(10);
-
     // Idle blocks kept per pool at most, whatever the trim: beyond it they go back to the GC at once.
     private const long RetainedBytes = 32L * 1024 * 1024;
-
-    // Dropped blocks are pinned-heap garbage, and the pinned heap is collected only by a full collection, which a
-    // server that allocates little may not run for hours: RSS stays at the burst's high-water mark. Past this much
-    // garbage since the last one, a trim asks for a background full collection (non-blocking: requests keep flowing).
-    internal const long CollectAfterDroppedBytes = 16L * 1024 * 1024;
     private readonly List<BlockMemoryPool> _pools = [];
     private readonly IOptions<FrameServerOptions> _options;
     private readonly ILogger<BlockMemoryPoolFactory> _logger;
-    private readonly ITimer _trimTimer;
+    private readonly PoolTrimmer _trimmer;
     private int _created;
-    private long _droppedAtLastCollect;
 
-    public BlockMemoryPoolFactory(IOptions<FrameServerOptions> options, ILogger<BlockMemoryPoolFactory> logger, TimeProvider time)
+    public BlockMemoryPoolFactory(IOptions<FrameServerOptions> options, ILogger<BlockMemoryPoolFactory> logger, PoolTrimmer trimmer)
     {
         _options = options;
         _logger = logger;
-        _trimTimer = time.CreateTimer(static state => ((BlockMemoryPoolFactory)state!).Trim(), this, TrimPeriod, TrimPeriod);
+        _trimmer = trimmer;
     }
-
-    /// <summary>Asks for the collection; tests count the calls instead.</summary>
-    internal Action RequestCollection { get; set; } = static () => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
 
     /// <summary>Bytes of transport blocks in use now, across the pools this factory made.</summary>
     public long RentedBytes => Sum(static pool => pool.RentedBytes);
@@ -60,28 +48,8 @@ internal sealed partial class BlockMemoryPoolFactory : IMemoryPoolFactory<byte>,
             _pools.Add(pool);
         }
 
+        _trimmer.Add(pool);
         return pool;
-    }
-
-    public void Dispose() => _trimTimer.Dispose();
-
-    private void Trim()
-    {
-        long dropped = 0;
-        lock (_pools)
-        {
-            foreach (BlockMemoryPool pool in _pools)
-            {
-                pool.Trim();
-                dropped += pool.DroppedBytes;
-            }
-        }
-
-        if (dropped - _droppedAtLastCollect >= CollectAfterDroppedBytes)
-        {
-            _droppedAtLastCollect = dropped;
-            RequestCollection();
-        }
     }
 
     private long Sum(Func<BlockMemoryPool, long> bytes)

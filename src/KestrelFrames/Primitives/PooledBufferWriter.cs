@@ -3,10 +3,10 @@ using System.Buffers;
 namespace KestrelFrames.Primitives;
 
 /// <summary>
-/// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, reused across the
+/// An <see cref="IBufferWriter{T}"/> over arrays rented from the server's buffer pool, reused across the
 /// requests of one answer slot. <see cref="Reset"/> hands the array back so an idle connection holds none.
 /// </summary>
-internal sealed class PooledBufferWriter(ResourceLedger ledger) : IBufferWriter<byte>
+internal sealed class PooledBufferWriter(ArrayPool<byte> pool, ResourceLedger ledger) : IBufferWriter<byte>
 {
     private const int MinimumSize = 256;
     private byte[] _buffer = [];
@@ -51,7 +51,7 @@ internal sealed class PooledBufferWriter(ResourceLedger ledger) : IBufferWriter<
     {
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            pool.Return(_buffer);
             ledger.Returned(LedgerEntry.ResponseBuffer);
             _buffer = [];
         }
@@ -70,11 +70,11 @@ internal sealed class PooledBufferWriter(ResourceLedger ledger) : IBufferWriter<
         int needed = _written + Math.Max(sizeHint, 1);
         if (needed > _buffer.Length)
         {
-            byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(MinimumSize, _buffer.Length * 2)));
+            byte[] larger = pool.Rent(Math.Max(needed, Math.Max(MinimumSize, _buffer.Length * 2)));
             _buffer.AsSpan(0, _written).CopyTo(larger);
             if (_buffer.Length > 0)
             {
-                ArrayPool<byte>.Shared.Return(_buffer);
+                pool.Return(_buffer);
             }
             else
             {

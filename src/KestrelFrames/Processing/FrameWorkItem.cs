@@ -48,7 +48,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     {
         get
         {
-            _response ??= new PooledBufferWriter(_connection.Ledger);
+            _response ??= new PooledBufferWriter(_connection.Buffers, _connection.Ledger);
             if (_answerIsRequest)
             {
                 // Taken after RespondWithRequest: any write must fail, not vanish.
@@ -89,7 +89,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
         Kind = FrameSlotKind.Request;
         _requestLength = (int)payload.Length;
         _reservedBytes = _requestLength;
-        _request = ArrayPool<byte>.Shared.Rent(_requestLength);
+        _request = _connection.Buffers.Rent(_requestLength);
         _connection.Ledger.Took(LedgerEntry.RequestBuffer);
         payload.CopyTo(_request);
         ReceivedTimestamp = receivedTimestamp;
@@ -190,7 +190,7 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     {
         if (_request.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_request);
+            _connection.Buffers.Return(_request);
             _connection.Ledger.Returned(LedgerEntry.RequestBuffer);
             _request = [];
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using KestrelFrames.Primitives;
 
@@ -29,4 +30,7 @@ internal interface ISlotOwner
     BufferBudget Budget { get; }
 
     ResourceLedger Ledger { get; }
+
+    /// <summary>Where the request and answer buffers come from (<see cref="LargeBufferPool"/>).</summary>
+    ArrayPool<byte> Buffers { get; }
 }

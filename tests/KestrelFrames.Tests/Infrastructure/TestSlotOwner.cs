@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
@@ -22,4 +23,8 @@ internal sealed class TestSlotOwner(long maxBufferedBytes = 1024 * 1024) : ISlot
     public BufferBudget Budget { get; } = new(new LiveFrameOptions(new FrameServerOptions { MaxBufferedBytes = maxBufferedBytes }));
 
     public ResourceLedger Ledger { get; } = new();
+
+    public LargeBufferPool Buffers { get; } = new();
+
+    ArrayPool<byte> ISlotOwner.Buffers => Buffers;
 }

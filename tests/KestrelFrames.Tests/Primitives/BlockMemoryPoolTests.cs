@@ -76,55 +76,6 @@ public sealed class BlockMemoryPoolTests
         Assert.Equal(4 * 4096, pool.PooledBytes);
     }
 
-    [Fact]
-    public void The_factory_trims_its_pools_on_a_timer()
-    {
-        var time = new FakeTimeProvider();
-        using var factory = new BlockMemoryPoolFactory(
-            Options.Create(new FrameServerOptions()), NullLogger<BlockMemoryPoolFactory>.Instance, time);
-        MemoryPool<byte> pool = factory.Create();
-        ReturnAll(RentMany(pool, 2));
-        long pooled = factory.PooledBytes;
-
-        time.Advance(BlockMemoryPoolFactory.TrimPeriod); // The burst's window: kept.
-        long afterFirst = factory.PooledBytes;
-        time.Advance(BlockMemoryPoolFactory.TrimPeriod); // A window with no rent: half dropped.
-        time.Advance(BlockMemoryPoolFactory.TrimPeriod);
-
-        Assert.Equal(pooled, afterFirst);
-        Assert.True(pooled > 0);
-        Assert.Equal(0, factory.PooledBytes);
-    }
-
-    [Fact]
-    public void Trims_ask_for_a_full_collection_once_the_blocks_they_dropped_reach_the_threshold_and_not_before()
-    {
-        var time = new FakeTimeProvider();
-        using var factory = new BlockMemoryPoolFactory(
-            Options.Create(new FrameServerOptions()), NullLogger<BlockMemoryPoolFactory>.Instance, time);
-        int collections = 0;
-        factory.RequestCollection = () => collections++;
-        MemoryPool<byte> pool = factory.Create();
-        int blockSize = pool.MaxBufferSize;
-        int burst = (int)(BlockMemoryPoolFactory.CollectAfterDroppedBytes / blockSize);
-        ReturnAll(RentMany(pool, burst)); // Idle now: halved by each trim after the burst's own window.
-
-        long droppedBefore = 0;
-        int trims = 0;
-        while (collections == 0 && trims < 20)
-        {
-            droppedBefore = (burst * (long)blockSize) - factory.PooledBytes;
-            time.Advance(BlockMemoryPoolFactory.TrimPeriod);
-            trims++;
-        }
-
-        Assert.Equal(1, collections);
-        Assert.True(droppedBefore < BlockMemoryPoolFactory.CollectAfterDroppedBytes, $"{droppedBefore} bytes were dropped before the trim that asked");
-        Assert.True((burst * (long)blockSize) - factory.PooledBytes >= BlockMemoryPoolFactory.CollectAfterDroppedBytes);
-        time.Advance(BlockMemoryPoolFactory.TrimPeriod * 5); // The few blocks left are far below a second threshold.
-        Assert.Equal(1, collections);
-    }
-
     private static List<IMemoryOwner<byte>> RentMany(MemoryPool<byte> pool, int count) =>
         [.. Enumerable.Range(0, count).Select(_ => pool.Rent())];
 

@@ -15,6 +15,9 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 }
 
+// Before the host starts its threads, so that they share the capped arenas.
+MallocArenas.Apply();
+
 // Exit codes (RunFrameServerAsync's): 0 drained and stopped; 2 a configuration error (one line on stderr naming the
 // key); 3 stopped, but the shutdown timeout cut the drain short and aborted the connections still open.
 // Content root is the binary's folder, where appsettings.json is copied, also under `dotnet run`.

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
 
 namespace KestrelFrames.Server;
 
@@ -32,6 +33,25 @@ internal static partial class MallocArenas
             return false;
         }
     }
+
+    /// <summary>One start-up line saying which cap is in force, so an operator reading the log knows the knob.</summary>
+    public static void Report(ILogger logger, bool applied)
+    {
+        if (applied)
+        {
+            LogCapped(logger, Limit);
+        }
+        else if (Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is { } value)
+        {
+            LogFromEnvironment(logger, value);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "glibc malloc arenas capped at {Limit}; set MALLOC_ARENA_MAX to choose another cap.")]
+    private static partial void LogCapped(ILogger logger, int limit);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "glibc malloc arenas: MALLOC_ARENA_MAX={Value} from the environment.")]
+    private static partial void LogFromEnvironment(ILogger logger, string value);
 
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int Mallopt(int param, int value);

@@ -16,7 +16,7 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
 }
 
 // Before the host starts its threads, so that they share the capped arenas.
-MallocArenas.Apply();
+bool arenasCapped = MallocArenas.Apply();
 
 // Exit codes (RunFrameServerAsync's): 0 drained and stopped; 2 a configuration error (one line on stderr naming the
 // key); 3 stopped, but the shutdown timeout cut the drain short and aborted the connections still open.
@@ -24,7 +24,9 @@ MallocArenas.Apply();
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.AddTimestamps();
 builder.AddFrameServer();
-return await builder.Build().RunFrameServerAsync();
+WebApplication app = builder.Build();
+MallocArenas.Report(app.Logger, arenasCapped);
+return await app.RunFrameServerAsync();
 
 /// <summary>The server's entry point; public so that tests can host it with WebApplicationFactory.</summary>
 public partial class Program;

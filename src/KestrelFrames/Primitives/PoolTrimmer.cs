@@ -1,8 +1,9 @@
 namespace KestrelFrames.Primitives;
 
 /// <summary>
-/// Trims the server's pools (the transport's blocks, the large request and answer buffers) every
-/// <see cref="TrimPeriod"/>, so memory kept after a burst decays to what the load uses.
+/// Trims the server's pools (the transport's blocks, the large request and answer buffers) and glibc's free native
+/// memory (<see cref="NativeHeap"/>) every <see cref="TrimPeriod"/>, so memory kept after a burst decays to what the
+/// load uses.
 /// </summary>
 internal sealed class PoolTrimmer : IDisposable
 {
@@ -26,6 +27,9 @@ internal sealed class PoolTrimmer : IDisposable
 
     /// <summary>Asks for the collection; tests count the calls instead.</summary>
     internal Action RequestCollection { get; set; } = static () => GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
+
+    /// <summary>Gives free native memory back; tests count the calls instead.</summary>
+    internal Action TrimNativeHeap { get; set; } = NativeHeap.Trim;
 
     public void Add(ITrimmablePool pool)
     {
@@ -54,5 +58,7 @@ internal sealed class PoolTrimmer : IDisposable
             _droppedAtLastCollect = dropped;
             RequestCollection();
         }
+
+        TrimNativeHeap();
     }
 }

@@ -89,4 +89,15 @@ public sealed class PoolTrimmerTests : IDisposable
         Assert.Equal(16L * 1024 * 1024, _buffers.DroppedBytes);
         Assert.Equal(1, collections);
     }
+
+    [Fact]
+    public void Every_trim_also_gives_glibcs_free_native_memory_back()
+    {
+        int nativeTrims = 0;
+        _trimmer.TrimNativeHeap = () => nativeTrims++;
+
+        _time.Advance(PoolTrimmer.TrimPeriod * 3);
+
+        Assert.Equal(3, nativeTrims);
+    }
 }

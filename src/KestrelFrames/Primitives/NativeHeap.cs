@@ -9,12 +9,12 @@ namespace KestrelFrames.Primitives;
 /// </summary>
 internal static partial class NativeHeap
 {
-    private static bool s_unavailable = !OperatingSystem.IsLinux();
+    private static bool _unavailable = !OperatingSystem.IsLinux();
 
     /// <summary>Releases free pages of every arena; does nothing where there is no glibc (musl, other systems).</summary>
     public static void Trim()
     {
-        if (s_unavailable)
+        if (_unavailable)
         {
             return;
         }
@@ -26,7 +26,7 @@ internal static partial class NativeHeap
         }
         catch (EntryPointNotFoundException)
         {
-            s_unavailable = true;
+            _unavailable = true;
         }
     }
 

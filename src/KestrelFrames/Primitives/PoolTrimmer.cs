@@ -10,10 +10,10 @@ internal sealed class PoolTrimmer : IDisposable
     /// <summary>How often idle memory is trimmed: long enough that a load with pauses keeps its buffers.</summary>
     public static readonly TimeSpan TrimPeriod = TimeSpan.FromSeconds(10);
 
-    // Dropped blocks are pinned-heap garbage and dropped large buffers large-object-heap garbage, both collected only
-    // by a full collection, which a server that allocates little may not run for hours: RSS stays at the burst's
-    // high-water mark. Past this much garbage since the last one, a trim asks for a background (non-blocking: requests
-    // keep flowing) full collection.
+    // Dropped blocks are pinned-heap garbage and dropped buffers from 128 KiB up large-object-heap garbage, both
+    // collected only by a full collection, which a server that allocates little may not run for hours: RSS stays at
+    // the burst's high-water mark. Past this much garbage since the last one, a trim asks for a background
+    // (non-blocking: requests keep flowing) full collection.
     internal const long CollectAfterDroppedBytes = 16L * 1024 * 1024;
     private readonly List<ITrimmablePool> _pools = [];
     private readonly ITimer _timer;

@@ -17,8 +17,8 @@ namespace KestrelFrames.Tests.Transport;
 /// </remarks>
 public sealed class PartialWriteTests
 {
-    private const int Requests = 256; // 16 MiB: more than the kernels' buffers, the answers in flight and the input pipe hold.
     private const int PayloadSize = 64 * 1024;
+    private const int ClientSocketBuffer = 256 * 1024;
     private const int SlowPart = 1024 * 1024;
 
     // SocketTransport:MaxReadBufferSize's default: the input pipe stops taking bytes at this much unread.
@@ -32,9 +32,15 @@ public sealed class PartialWriteTests
         await using var server = TestFrameServer.Start(new Dictionary<string, string?> { ["Frames:WriteTimeout"] = "00:02:00" });
         BlockMemoryPoolFactory transport = server.Services.GetRequiredService<BlockMemoryPoolFactory>();
         using var client = await server.ConnectAsync();
+        // Fixed buffers on the client (which also turns off the kernel's autotuning for them), and a stream larger than
+        // the most the server's socket can buffer (tcp_rmem's and tcp_wmem's maxima, 32 MiB and 4 MiB here): with
+        // 16 MiB and autotuned buffers, a CI run stored the whole stream in the kernels and the server never stalled.
+        client.Socket.ReceiveBufferSize = ClientSocketBuffer;
+        client.Socket.SendBufferSize = ClientSocketBuffer;
+        int requests = RequestsBeyondKernelBuffers();
 
         // Echo answers are frames of the same lengths and payloads as the requests: byte for byte the same stream.
-        byte[] stream = [.. Enumerable.Range(0, Requests).SelectMany(i => FrameTestClient.Encode(TestPayloads.Random(PayloadSize, seed: i)))];
+        byte[] stream = [.. Enumerable.Range(0, requests).SelectMany(i => FrameTestClient.Encode(TestPayloads.Random(PayloadSize, seed: i)))];
         Task sending = Task.Run(async () =>
         {
             await client.SendRawAsync(stream);
@@ -58,6 +64,17 @@ public sealed class PartialWriteTests
 
         // Everything owed, then a clean end of stream: no byte more, and no reset.
         Assert.True(await client.IsClosedByServerAsync());
+    }
+
+    /// <summary>
+    /// Enough 64 KiB requests to outgrow the server socket's largest receive and send buffers, both client buffers,
+    /// the answers in flight and the input pipe, with 8 MiB to spare.
+    /// </summary>
+    private static int RequestsBeyondKernelBuffers()
+    {
+        static long Maximum(string file) => File.Exists(file) ? long.Parse(File.ReadAllText(file).Split('\t', ' ')[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture) : 4L * 1024 * 1024;
+        long bytes = Maximum("/proc/sys/net/ipv4/tcp_rmem") + Maximum("/proc/sys/net/ipv4/tcp_wmem") + (2L * ClientSocketBuffer) + (8L * 1024 * 1024);
+        return (int)Math.Max(256, bytes / PayloadSize);
     }
 
     /// <summary>Receives into <paramref name="buffer"/> from <paramref name="offset"/> up to <paramref name="end"/>, at most <paramref name="chunk"/> bytes a call.</summary>

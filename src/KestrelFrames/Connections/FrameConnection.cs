@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
@@ -73,7 +72,7 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
 
     public ResourceLedger Ledger => _services.Ledger;
 
-    public ArrayPool<byte> Buffers => _services.Buffers;
+    public LargeBufferPool Buffers => _services.Buffers;
 
     public int UnansweredRequests => _queue.CountUnansweredRequests();
 

@@ -6,7 +6,7 @@ namespace KestrelFrames.Primitives;
 /// An <see cref="IBufferWriter{T}"/> over arrays rented from the server's buffer pool, reused across the
 /// requests of one answer slot. <see cref="Reset"/> hands the array back so an idle connection holds none.
 /// </summary>
-internal sealed class PooledBufferWriter(ArrayPool<byte> pool, ResourceLedger ledger) : IBufferWriter<byte>
+internal sealed class PooledBufferWriter(LargeBufferPool pool, ResourceLedger ledger) : IBufferWriter<byte>
 {
     private const int MinimumSize = 256;
     private byte[] _buffer = [];

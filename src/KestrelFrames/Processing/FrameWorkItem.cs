@@ -76,7 +76,6 @@ internal sealed class FrameWorkItem : FrameContext, IValueTaskSource
     /// <summary>The worker pool lane the request runs in (<see cref="WorkerPool.Lanes"/>); 0, the default lane, unless a classifier picked another.</summary>
     public int Lane { get; set; }
 
-
     public bool IsCompleted => _completion.GetStatus(_completion.Version) != ValueTaskSourceStatus.Pending;
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using KestrelFrames.Primitives;
 
@@ -32,5 +31,5 @@ internal interface ISlotOwner
     ResourceLedger Ledger { get; }
 
     /// <summary>Where the request and answer buffers come from (<see cref="LargeBufferPool"/>).</summary>
-    ArrayPool<byte> Buffers { get; }
+    LargeBufferPool Buffers { get; }
 }

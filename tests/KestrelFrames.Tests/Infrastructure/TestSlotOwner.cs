@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
@@ -25,6 +24,4 @@ internal sealed class TestSlotOwner(long maxBufferedBytes = 1024 * 1024) : ISlot
     public ResourceLedger Ledger { get; } = new();
 
     public LargeBufferPool Buffers { get; } = new();
-
-    ArrayPool<byte> ISlotOwner.Buffers => Buffers;
 }

@@ -21,6 +21,9 @@ public sealed class PartialWriteTests
     private const int ClientSocketBuffer = 256 * 1024;
     private const int SlowPart = 1024 * 1024;
 
+    // 512 MiB: a bound on the stream if the server never stalls, far beyond any kernel's buffers.
+    private const int MaxRequests = 8 * 1024;
+
     // SocketTransport:MaxReadBufferSize's default: the input pipe stops taking bytes at this much unread.
     private const long MaxReadBufferSize = 1024 * 1024;
 
@@ -32,66 +35,95 @@ public sealed class PartialWriteTests
         await using var server = TestFrameServer.Start(new Dictionary<string, string?> { ["Frames:WriteTimeout"] = "00:02:00" });
         BlockMemoryPoolFactory transport = server.Services.GetRequiredService<BlockMemoryPoolFactory>();
         using var client = await server.ConnectAsync();
-        // Fixed buffers on the client (which also turns off the kernel's autotuning for them), and a stream larger than
-        // the most the server's socket can buffer (tcp_rmem's and tcp_wmem's maxima, 32 MiB and 4 MiB here): with
-        // 16 MiB and autotuned buffers, a CI run stored the whole stream in the kernels and the server never stalled.
+        // Fixed buffers (which turns the kernel's autotuning off for them), so the client holds little of the stream.
         client.Socket.ReceiveBufferSize = ClientSocketBuffer;
         client.Socket.SendBufferSize = ClientSocketBuffer;
-        int requests = RequestsBeyondKernelBuffers();
 
-        // Echo answers are frames of the same lengths and payloads as the requests: byte for byte the same stream.
-        byte[] stream = [.. Enumerable.Range(0, requests).SelectMany(i => FrameTestClient.Encode(TestPayloads.Random(PayloadSize, seed: i)))];
+        // Requests until the server has stalled, however much the kernels between the two hold: a stream sized from
+        // this machine's tcp_rmem and tcp_wmem was stored whole on a CI machine, twice, and the server never stalled.
+        int sent = 0;
+        bool stalled = false;
         Task sending = Task.Run(async () =>
         {
-            await client.SendRawAsync(stream);
+            while (!Volatile.Read(ref stalled) && sent < MaxRequests)
+            {
+                await client.SendRawAsync(EchoStream.Frame(sent));
+                Volatile.Write(ref sent, sent + 1);
+            }
+
             client.Socket.Shutdown(SocketShutdown.Send);
         });
 
         // The server's input pipe fills only once its in-flight window is full, and that window drains only as answers
         // are sent: a full input pipe means the sends have been refused (EAGAIN) and the answers wait for room.
-        await Polling.UntilAsync(() => transport.RentedBytes >= MaxReadBufferSize,
-            () => $"The server never stalled on this client: {transport.RentedBytes} transport bytes rented.");
+        await Polling.UntilAsync(() => transport.RentedBytes >= MaxReadBufferSize || sending.IsCompleted,
+            () => $"The server never stalled on this client: {transport.RentedBytes} transport bytes rented, {Volatile.Read(ref sent)} requests sent.");
+        Assert.True(transport.RentedBytes >= MaxReadBufferSize, $"The server never stalled on {sent} requests: {transport.RentedBytes} transport bytes rented.");
+        Volatile.Write(ref stalled, true);
 
-        // Then slowly, a kilobyte per receive, so the room comes back a little at a time; then in large reads.
-        var received = new byte[stream.Length];
-        int total = await ReceiveAsync(client.Socket, received, 0, SlowPart, chunk: 1024);
-        total = await ReceiveAsync(client.Socket, received, total, stream.Length, chunk: 256 * 1024);
-
-        Assert.Equal(stream.Length, total);
-        int firstDifference = received.AsSpan().CommonPrefixLength(stream);
-        Assert.True(firstDifference == stream.Length, $"The answers differ from the requests at byte {firstDifference} of {stream.Length}.");
+        // Echo answers are frames of the same lengths and payloads as the requests: byte for byte the same stream.
+        // Read slowly at first, a kilobyte per receive, so the room comes back a little at a time; then in large reads.
+        var expected = new EchoStream();
+        await ReceiveAsync(client.Socket, expected, SlowPart, chunk: 1024);
+        await ReceiveAsync(client.Socket, expected, long.MaxValue, chunk: 256 * 1024);
         await sending;
-
-        // Everything owed, then a clean end of stream: no byte more, and no reset.
-        Assert.True(await client.IsClosedByServerAsync());
+        Assert.Equal((long)sent * EchoStream.FrameLength, expected.Position);
     }
 
     /// <summary>
-    /// Enough 64 KiB requests to outgrow the server socket's largest receive and send buffers, both client buffers,
-    /// the answers in flight and the input pipe, with 8 MiB to spare.
+    /// Receives, <paramref name="chunk"/> bytes a call at most, until <paramref name="expected"/> has checked
+    /// <paramref name="end"/> bytes or the server ends the stream (cleanly: a reset throws).
     /// </summary>
-    private static int RequestsBeyondKernelBuffers()
-    {
-        static long Maximum(string file) => File.Exists(file) ? long.Parse(File.ReadAllText(file).Split('\t', ' ')[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture) : 4L * 1024 * 1024;
-        long bytes = Maximum("/proc/sys/net/ipv4/tcp_rmem") + Maximum("/proc/sys/net/ipv4/tcp_wmem") + (2L * ClientSocketBuffer) + (8L * 1024 * 1024);
-        return (int)Math.Max(256, bytes / PayloadSize);
-    }
-
-    /// <summary>Receives into <paramref name="buffer"/> from <paramref name="offset"/> up to <paramref name="end"/>, at most <paramref name="chunk"/> bytes a call.</summary>
-    private static async Task<int> ReceiveAsync(Socket socket, byte[] buffer, int offset, int end, int chunk)
+    private static async Task ReceiveAsync(Socket socket, EchoStream expected, long end, int chunk)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (offset < end)
+        byte[] buffer = new byte[chunk];
+        while (expected.Position < end)
         {
-            int n = await socket.ReceiveAsync(buffer.AsMemory(offset, Math.Min(chunk, end - offset)), SocketFlags.None, timeout.Token);
-            Assert.True(n > 0, $"The server closed the connection after {offset} of {buffer.Length} bytes.");
-            offset += n;
+            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            if (n == 0)
+            {
+                return;
+            }
+
+            expected.Check(buffer.AsSpan(0, n));
 
             // Receives that complete at once would otherwise keep the runtime's one socket-engine thread (completions
             // run inline in the tests, see KestrelFrames.Tests.runsettings) from every other client in the process.
             await Task.Yield();
         }
+    }
 
-        return offset;
+    /// <summary>The requests, each 64 KiB of its own seed, and the echoes they owe, checked as they arrive.</summary>
+    private sealed class EchoStream
+    {
+        public const int FrameLength = 4 + PayloadSize;
+
+        private byte[] _frame = Frame(0);
+        private int _index;
+
+        public long Position { get; private set; }
+
+        public static byte[] Frame(int index) => FrameTestClient.Encode(TestPayloads.Random(PayloadSize, seed: index));
+
+        public void Check(ReadOnlySpan<byte> received)
+        {
+            while (!received.IsEmpty)
+            {
+                int offset = (int)(Position % FrameLength);
+                int index = (int)(Position / FrameLength);
+                if (index != _index)
+                {
+                    _frame = Frame(index);
+                    _index = index;
+                }
+
+                ReadOnlySpan<byte> owed = _frame.AsSpan(offset, Math.Min(FrameLength - offset, received.Length));
+                int same = received.CommonPrefixLength(owed);
+                Assert.True(same == owed.Length, $"The answers differ from the requests at byte {Position + same}.");
+                Position += owed.Length;
+                received = received[owed.Length..];
+            }
+        }
     }
 }

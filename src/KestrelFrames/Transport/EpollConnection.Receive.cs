@@ -37,8 +37,10 @@ internal sealed partial class EpollConnection
                 break;
             case ReceiveState.Done or ReceiveState.Paused when (events & (Libc.EPOLLHUP | Libc.EPOLLERR)) != 0:
                 // Level-triggered epoll reports a hang-up or an error whatever the mask, so a socket left registered
-                // would wake the loop on every wait. A paused connection reads the rest when it resumes.
+                // would wake the loop on every wait. A paused connection reads the rest when it resumes; a send waiting
+                // for room would wait for good, so it tries now and meets the error.
                 StopWatching();
+                _output.OnWritable();
                 break;
         }
     }

@@ -14,8 +14,9 @@ namespace KestrelFrames.Transport;
 /// One connection of the epoll transport, with Kestrel's connection contract above it (a duplex pipe, abort,
 /// ConnectionClosed, the features), so TLS, the PROXY reader and the frame connection run unchanged.
 /// Receiving (<c>.Receive.cs</c>) runs on the loop's thread: one recv, when epoll says there is data, straight into
-/// the input pipe's next block. Sending (<c>.Send.cs</c>) runs on the thread that flushes. Closing: completing the
-/// output sends what is left, then a FIN; <see cref="DisposeAsync"/> closes the socket on the loop's thread.
+/// the input pipe's next block. Sending (<see cref="EpollPipeWriter"/>) runs on the thread that flushes. Closing:
+/// completing the output sends what is left, then a FIN; <see cref="DisposeAsync"/> closes the socket on the loop's
+/// thread.
 /// The socket is level-triggered, watched for input unless the input pipe is full, and for EPOLLOUT only while a
 /// send waits for room: in the steady state no epoll_ctl runs at all.
 /// </summary>
@@ -35,8 +36,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     private static readonly Action<object?> s_abort = static state =>
     {
         var connection = (EpollConnection)state!;
-        connection._output.Reader.CancelPendingRead();
-        connection._writable.Set();
+        connection._output.Abort();
         connection.CloseSocket(connection.AbortError());
     };
 
@@ -44,7 +44,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     private readonly Socket _socket;
     private readonly SafeSocketHandle _handle;
     private readonly Pipe _input;
-    private readonly Pipe _output;
+    private readonly EpollPipeWriter _output;
     private readonly CancellationTokenSource _closed = new();
     private readonly Lock _interestLock = new();
     private GCHandle _registration;
@@ -64,14 +64,13 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
         _handle = socket.SafeHandle;
         MemoryPool = pool;
         _input = new Pipe(inputOptions);
-        _output = new Pipe(outputOptions);
+        _output = new EpollPipeWriter(this, _handle, pool, outputOptions);
         ConnectionId = ConnectionIds.Next();
         Features = new ConnectionFeatures(this, s_ownFeatures);
         Transport = this;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
         ConnectionClosed = _closed.Token;
-        _sending = SendLoopAsync();
     }
 
     public override string ConnectionId { get; set; }
@@ -94,7 +93,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
 
     PipeReader IDuplexPipe.Input => _input.Reader;
 
-    PipeWriter IDuplexPipe.Output => _output.Writer;
+    PipeWriter IDuplexPipe.Output => _output;
 
     /// <summary>Starts watching the socket: from here on its input flows into the pipe.</summary>
     public void Start()
@@ -112,7 +111,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     {
         if ((events & Libc.EPOLLOUT) != 0)
         {
-            OnWritable();
+            _output.OnWritable();
         }
 
         if ((events & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLHUP | Libc.EPOLLERR)) != 0)
@@ -138,8 +137,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
             // Already broken or closed.
         }
 
-        // The rest on the loop's thread: waking the send loop runs its continuation, and through the pipes the layers
-        // above (TLS), inline, and the caller may be any thread (the heartbeat's timer, a worker). A failure there
+        // The rest on the loop's thread: resuming a waiting flush runs its continuation, and through the pipes the
+        // layers above (TLS), inline, and the caller may be any thread (the heartbeat's timer, a worker). A failure there
         // must meet the loop's catch, not escape into the caller: on a timer thread it would end the process.
         _loop.Post(s_abort, this);
     }
@@ -147,9 +146,9 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     public override async ValueTask DisposeAsync()
     {
         _input.Reader.Complete();
-        _output.Writer.Complete();
-        // The send loop never throws; it ends once the output is out (or the connection aborted or broke).
-        await _sending;
+        _output.Complete();
+        // Never faults: it completes once the output is out (or the connection aborted or broke).
+        await _output.Ended;
         _loop.Post(s_close, this);
         await base.DisposeAsync();
     }
@@ -193,7 +192,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     }
 
     /// <summary>Watches for what the two directions need now: input unless it is full or done, room to send while a send waits.</summary>
-    private void UpdateInterest()
+    internal void UpdateInterest()
     {
         lock (_interestLock)
         {
@@ -203,7 +202,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
             }
 
             uint interest = (_receiveState == ReceiveState.Receiving ? Libc.EPOLLIN | Libc.EPOLLRDHUP : 0)
-                | (_waitingForWritable ? Libc.EPOLLOUT : 0);
+                | (_output.WaitingForWritable ? Libc.EPOLLOUT : 0);
             if (interest != _interest)
             {
                 _interest = interest;
@@ -221,7 +220,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
         }
     }
 
-    private static IOException SocketError(string call, int errno) => errno switch
+    internal static IOException SocketError(string call, int errno) => errno switch
     {
         104 or 32 => new ConnectionResetException($"{call}: the connection was reset (errno {errno})."),
         _ => new IOException($"{call} failed: errno {errno}."),

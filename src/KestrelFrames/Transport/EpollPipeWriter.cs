@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 
@@ -19,11 +18,8 @@ namespace KestrelFrames.Transport;
 /// <see cref="_lock"/> (this connection's alone, never held across a system call or a continuation). A waiting
 /// flush resumes inline on the thread that made room, as a Pipe with the inline scheduler does.
 /// </remarks>
-internal sealed class EpollPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
+internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<FlushResult>
 {
-    // More blocks than this in one flush go out in more than one sendmsg.
-    private const int MaxVectors = 16;
-
     private static readonly Action<object?> s_cancelFlush = static state => ((EpollPipeWriter)state!).CancelFlush(canceledByToken: true);
 
     private readonly EpollConnection _connection;
@@ -267,70 +263,6 @@ internal sealed class EpollPipeWriter : PipeWriter, IValueTaskSource<FlushResult
         return true;
     }
 
-    /// <summary>
-    /// Sends what is flushed until all of it is out or the socket is full, then settles what that decided (a waiting
-    /// flush, the end). Runs with <see cref="_sending"/> set, on one thread at a time.
-    /// </summary>
-    private void SendPending()
-    {
-        while (true)
-        {
-            OutputSegment head;
-            int offset;
-            long count;
-            lock (_lock)
-            {
-                if (_aborted || _sent == _flushed)
-                {
-                    _sending = false;
-                    FreeSentUnsynchronized(all: false);
-                    break;
-                }
-
-                head = _head!;
-                offset = _headSent;
-                count = _flushed - _sent;
-            }
-
-            long sent;
-            try
-            {
-                sent = Send(head, offset, count);
-            }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-            {
-                // Broken (the input reads the reset) or closed by an abort meanwhile.
-                lock (_lock)
-                {
-                    _broken = true;
-                    _sending = false;
-                }
-
-                break;
-            }
-
-            if (sent == 0)
-            {
-                lock (_lock)
-                {
-                    _sending = false;
-                    _waitingForWritable = !_aborted;
-                }
-
-                // Level-triggered: if room appeared before this watch, epoll reports it at once, so nothing is missed.
-                _connection.UpdateInterest();
-                break;
-            }
-
-            lock (_lock)
-            {
-                ConsumeUnsynchronized(sent);
-            }
-        }
-
-        Settle();
-    }
-
     /// <summary>Resumes a waiting flush once the unsent bytes fall below the resume threshold, and ends the output once it is over.</summary>
     private void Settle()
     {
@@ -418,157 +350,5 @@ internal sealed class EpollPipeWriter : PipeWriter, IValueTaskSource<FlushResult
             _flushCancellation.Unregister();
             _flush.SetResult(new FlushResult(isCanceled: true, isCompleted: false));
         }
-    }
-
-    private OutputSegment ReserveUnsynchronized(int size)
-    {
-        if (_tail is { } tail && tail.Memory.Length - tail.End >= size)
-        {
-            return tail;
-        }
-
-        if (_tail is not null && _sent == _written)
-        {
-            // All of the full tail is sent, and nothing holds it: free it, the new block takes its place.
-            FreeSentUnsynchronized(all: true);
-        }
-
-        OutputSegment segment = _spare ?? new OutputSegment();
-        _spare = null;
-        segment.Rent(_pool, size);
-        if (_tail is null)
-        {
-            _head = _tail = segment;
-            _headSent = 0;
-        }
-        else
-        {
-            _tail.Next = segment;
-            _tail = segment;
-        }
-
-        return segment;
-    }
-
-    private void ConsumeUnsynchronized(long sent)
-    {
-        _sent += sent;
-        while (sent > 0)
-        {
-            OutputSegment head = _head!;
-            int unsent = head.End - _headSent;
-            if (sent < unsent || head == _tail)
-            {
-                _headSent += (int)sent;
-                return;
-            }
-
-            sent -= unsent;
-            _head = head.Next;
-            _headSent = 0;
-            Free(head);
-        }
-    }
-
-    /// <summary>
-    /// Frees the blocks that are wholly sent: the tail too once the writer no longer holds it (or with
-    /// <paramref name="all"/>, every block, when the writer is done or gone and nothing more will be sent).
-    /// </summary>
-    private void FreeSentUnsynchronized(bool all)
-    {
-        bool tailSent = _head == _tail && _head is { } head && _headSent == head.End;
-        if (!all && (_holding || !tailSent))
-        {
-            return;
-        }
-
-        while (_head is { } segment)
-        {
-            _head = segment.Next;
-            Free(segment);
-        }
-
-        _tail = null;
-        _headSent = 0;
-    }
-
-    private void Free(OutputSegment segment)
-    {
-        segment.Return();
-        _spare ??= segment;
-    }
-
-    /// <summary>Bytes sent, or 0 when the socket buffer is full. Throws on a broken connection.</summary>
-    private unsafe long Send(OutputSegment head, int offset, long count)
-    {
-        while (true)
-        {
-            nint sent;
-            if (head.End - offset >= count)
-            {
-                fixed (byte* bytes = head.Memory.Span)
-                {
-                    sent = Libc.Send(_socket, bytes + offset, (nuint)count, Libc.MSG_NOSIGNAL);
-                }
-            }
-            else
-            {
-                sent = SendVectors(head, offset, count);
-            }
-
-            if (sent >= 0)
-            {
-                return sent;
-            }
-
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.EAGAIN)
-            {
-                return 0;
-            }
-
-            if (errno != Libc.EINTR)
-            {
-                throw EpollConnection.SocketError("send", errno);
-            }
-        }
-    }
-
-    private unsafe nint SendVectors(OutputSegment head, int offset, long count)
-    {
-        Pins pins = default;
-        Libc.IoVector* vectors = stackalloc Libc.IoVector[MaxVectors];
-        int vectorCount = 0;
-        try
-        {
-            for (OutputSegment? segment = head; segment is not null && count > 0 && vectorCount < MaxVectors; segment = segment.Next)
-            {
-                int length = (int)Math.Min(segment.End - offset, count);
-                if (length > 0)
-                {
-                    pins[vectorCount] = segment.Memory.Pin();
-                    vectors[vectorCount++] = new Libc.IoVector { Base = (byte*)pins[vectorCount - 1].Pointer + offset, Length = (nuint)length };
-                    count -= length;
-                }
-
-                offset = 0;
-            }
-
-            Libc.MessageHeader message = new() { Vectors = vectors, VectorCount = (nuint)vectorCount };
-            return Libc.SendMessage(_socket, &message, Libc.MSG_NOSIGNAL);
-        }
-        finally
-        {
-            for (int i = 0; i < vectorCount; i++)
-            {
-                pins[i].Dispose();
-            }
-        }
-    }
-
-    [InlineArray(MaxVectors)]
-    private struct Pins
-    {
-        private MemoryHandle _first;
     }
 }

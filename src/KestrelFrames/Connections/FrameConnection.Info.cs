@@ -56,7 +56,7 @@ internal sealed partial class FrameConnection
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogLifecycleFailed(_services.Logger, ConnectionId, nameof(IFrameConnectionLifecycle.OnConnectedAsync), ex);
+            LogLifecycleFailed(_services.Logger, ConnectionId, RemoteEndPoint, nameof(IFrameConnectionLifecycle.OnConnectedAsync), ex);
             return false;
         }
     }
@@ -72,7 +72,7 @@ internal sealed partial class FrameConnection
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            LogLifecycleFailed(_services.Logger, ConnectionId, nameof(IFrameConnectionLifecycle.OnClosingAsync), ex);
+            LogLifecycleFailed(_services.Logger, ConnectionId, RemoteEndPoint, nameof(IFrameConnectionLifecycle.OnClosingAsync), ex);
         }
     }
 

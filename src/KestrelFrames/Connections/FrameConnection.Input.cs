@@ -27,7 +27,7 @@ internal sealed partial class FrameConnection
             }
             catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ConnectionResetException)
             {
-                LogReadFailed(_services.Logger, ConnectionId, ex.Message);
+                LogReadFailed(_services.Logger, ConnectionId, RemoteEndPoint, ex.Message);
                 CloseOutput();
                 return null;
             }

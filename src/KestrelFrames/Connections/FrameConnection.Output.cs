@@ -128,7 +128,7 @@ internal sealed partial class FrameConnection
         }
         catch (Exception ex) when (ex is IOException or ConnectionAbortedException or ConnectionResetException)
         {
-            LogWriteFailed(_services.Logger, ConnectionId, ex.Message);
+            LogWriteFailed(_services.Logger, ConnectionId, RemoteEndPoint, ex.Message);
             CloseOutput();
         }
 #pragma warning disable CA1031 // Anything else is a bug: reported once, and the write loop goes on draining.
@@ -165,7 +165,7 @@ internal sealed partial class FrameConnection
     {
         if (Interlocked.Exchange(ref _failed, 1) == 0)
         {
-            LogUnexpectedFailure(_services.Logger, ConnectionId, exception);
+            LogUnexpectedFailure(_services.Logger, ConnectionId, RemoteEndPoint, exception);
         }
 
         _context.Abort(new ConnectionAbortedException("The server failed unexpectedly.", exception));

@@ -78,8 +78,6 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
 
     public async Task RunAsync()
     {
-        // Kestrel's own scope carries the connection id; this adds the client's address (after PROXY protocol).
-        using IDisposable? scope = s_remoteEndPointScope(_services.Logger, RemoteEndPoint);
         _services.Metrics.ConnectionOpened();
         LogConnectionOpened(_services.Logger, ConnectionId, RemoteEndPoint);
 
@@ -163,7 +161,7 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
             }
 
             _services.Metrics.ConnectionClosed();
-            LogConnectionClosed(_services.Logger, ConnectionId, _receivedAnyBytes);
+            LogConnectionClosed(_services.Logger, ConnectionId, RemoteEndPoint, _receivedAnyBytes);
         }
     }
 
@@ -243,7 +241,7 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
         // An idle client is normal (it went away without closing): not worth a warning.
         if (status == FrameStatus.IdleTimeout)
         {
-            LogIdle(_services.Logger, ConnectionId);
+            LogIdle(_services.Logger, ConnectionId, RemoteEndPoint);
         }
         else
         {

@@ -61,7 +61,7 @@ internal static partial class GracefulClose
         {
             // Answers still sit in the transport after the whole linger: the client is not reading them, as at a
             // write timeout. Without an abort the transport would hold the connection until it reads.
-            LogAnswersNotTaken(services.Logger, connection.ConnectionId);
+            LogAnswersNotTaken(services.Logger, connection.ConnectionId, connection.RemoteEndPoint);
             connection.Abort(new ConnectionAbortedException("The client did not take its last answers within LingerTimeout."));
         }
     }
@@ -80,7 +80,7 @@ internal static partial class GracefulClose
         using var deadline = new CancellationTokenSource(services.Options.WriteTimeout, services.Time);
         if (await SendFinWhenSentAsync(connection, bytesFlushed, services.Time, deadline.Token) == false)
         {
-            LogAnswersNotTaken(services.Logger, connection.ConnectionId);
+            LogAnswersNotTaken(services.Logger, connection.ConnectionId, connection.RemoteEndPoint);
             connection.Abort(new ConnectionAbortedException("The client did not take its last answers within WriteTimeout."));
         }
     }
@@ -172,6 +172,6 @@ internal static partial class GracefulClose
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId}: the client did not take its last answers in time; aborting.")]
-    private static partial void LogAnswersNotTaken(ILogger logger, string connectionId);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: the client did not take its last answers in time; aborting.")]
+    private static partial void LogAnswersNotTaken(ILogger logger, string connectionId, System.Net.EndPoint? remoteEndPoint);
 }

@@ -46,7 +46,8 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     private readonly Pipe _input;
     private readonly EpollPipeWriter _output;
     private readonly CancellationTokenSource _closed = new();
-    private readonly Lock _interestLock = new();
+    // Guards the epoll interest and, shared with the output, its marks (EpollPipeWriter); never held across a wait.
+    private readonly Lock _lock = new();
     private GCHandle _registration;
     private bool _registered;
     private bool _socketClosed;
@@ -64,7 +65,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
         _handle = socket.SafeHandle;
         MemoryPool = pool;
         _input = new Pipe(inputOptions);
-        _output = new EpollPipeWriter(this, _handle, pool, outputOptions);
+        _output = new EpollPipeWriter(this, _lock, _handle, pool, outputOptions);
         ConnectionId = ConnectionIds.Next();
         Features = new ConnectionFeatures(this, s_ownFeatures);
         Transport = this;
@@ -98,7 +99,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     /// <summary>Starts watching the socket: from here on its input flows into the pipe.</summary>
     public void Start()
     {
-        lock (_interestLock)
+        lock (_lock)
         {
             // Set first: the loop may report the socket (and read it) before Register returns.
             _registered = true;
@@ -181,7 +182,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
 
     private void StopWatching()
     {
-        lock (_interestLock)
+        lock (_lock)
         {
             if (_registered)
             {
@@ -194,7 +195,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     /// <summary>Watches for what the two directions need now: input unless it is full or done, room to send while a send waits.</summary>
     internal void UpdateInterest()
     {
-        lock (_interestLock)
+        lock (_lock)
         {
             if (!_registered)
             {

@@ -27,7 +27,7 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
     private readonly MemoryPool<byte> _pool;
     private readonly long _pauseThreshold;
     private readonly long _resumeThreshold;
-    private readonly Lock _lock = new();
+    private readonly Lock _lock;
     private ManualResetValueTaskSourceCore<FlushResult> _flush;
     private CancellationTokenRegistration _flushCancellation;
     private TaskCompletionSource? _endedSource;
@@ -53,8 +53,10 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
     private bool _ending;
     private bool _ended;
 
-    public EpollPipeWriter(EpollConnection connection, SafeHandle socket, MemoryPool<byte> pool, PipeOptions options)
+    public EpollPipeWriter(EpollConnection connection, Lock sync, SafeHandle socket, MemoryPool<byte> pool, PipeOptions options)
     {
+        // The connection's lock, shared: it also guards the connection's epoll interest, and both hold it briefly.
+        _lock = sync;
         _connection = connection;
         _socket = socket;
         _pool = pool;

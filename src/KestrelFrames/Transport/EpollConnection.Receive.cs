@@ -27,6 +27,9 @@ internal sealed partial class EpollConnection
 
     private volatile ReceiveState _receiveState;
 
+    /// <summary>The input is full and the socket not watched for input: what a test of the backpressure waits for.</summary>
+    internal bool ReceivePaused => _receiveState == ReceiveState.Paused;
+
     /// <summary>On the loop's thread, for EPOLLIN, EPOLLRDHUP, EPOLLHUP or EPOLLERR.</summary>
     private void OnReadable(uint events)
     {
@@ -67,24 +70,26 @@ internal sealed partial class EpollConnection
             return;
         }
 
-        PipeWriter writer = _input.Writer;
         int sizeHint = MinimumReceiveSize;
         long total = 0;
         nint received;
+        int errno = 0;
         while (true)
         {
-            Memory<byte> memory = writer.GetMemory(sizeHint);
+            Memory<byte> memory = _input.GetWriteMemory(sizeHint);
             fixed (byte* buffer = memory.Span)
             {
                 received = Libc.Receive(_handle, buffer, (nuint)memory.Length, 0);
             }
 
+            // Read before anything else runs on this thread: the input's bookkeeping may return a block.
+            errno = received < 0 ? Marshal.GetLastPInvokeError() : 0;
+            _input.AdvanceWrite(received > 0 ? (int)received : 0);
             if (received <= 0)
             {
                 break;
             }
 
-            writer.Advance((int)received);
             total += received;
             if (received < memory.Length || total >= MaxReceivePerReport || BytesWaiting() is not (> 0 and var waiting))
             {
@@ -107,7 +112,6 @@ internal sealed partial class EpollConnection
             return;
         }
 
-        int errno = Marshal.GetLastPInvokeError();
         if (errno is Libc.EAGAIN or Libc.EINTR)
         {
             return;
@@ -132,46 +136,32 @@ internal sealed partial class EpollConnection
 
     private void Deliver()
     {
-        // The application's read loop is scheduled inline: it parses what arrived right here, on this thread.
-        ValueTask<FlushResult> flushing = _input.Writer.FlushAsync();
-        if (!flushing.IsCompleted)
+        // The application's read loop resumes inline: it parses what arrived right here, on this thread.
+        switch (_input.Publish())
         {
-            PauseReceiving(flushing);
-        }
-        else if (flushing.Result.IsCompleted)
-        {
-            // The application stopped reading.
-            EndReceive(null);
-        }
-        else if (!_registered)
-        {
-            // Resumed after a hang-up while paused: epoll no longer reports this socket, so read on by hand.
-            _loop.Post(s_receiveNow, this);
+            case InputFlush.Paused:
+                _receiveState = ReceiveState.Paused;
+                UpdateInterest();
+                break;
+            case InputFlush.ReaderDone:
+                EndReceive(null);
+                break;
+            default:
+                if (!_registered)
+                {
+                    // Resumed after a hang-up while paused: epoll no longer reports this socket, so read on by hand.
+                    _loop.Post(s_receiveNow, this);
+                }
+
+                break;
         }
     }
 
-    private void PauseReceiving(ValueTask<FlushResult> flushing)
-    {
-        _receiveState = ReceiveState.Paused;
-        UpdateInterest();
-        _ = ResumeAfterFlushAsync(flushing);
-    }
-
-    // Only under backpressure (a full input pipe), so the task it allocates is not on the steady-state path.
-    private async Task ResumeAfterFlushAsync(ValueTask<FlushResult> flushing)
-    {
-        bool readerDone;
-        try
-        {
-            readerDone = (await flushing).IsCompleted;
-        }
-        catch (Exception ex) when (ex is InvalidOperationException or IOException or ConnectionAbortedException or OperationCanceledException)
-        {
-            readerDone = true;
-        }
-
-        _loop.Post(readerDone ? s_stopReceiving : s_resume, this);
-    }
+    /// <summary>
+    /// From the reader, on its thread: a paused input was consumed below the resume threshold, or the application
+    /// stopped reading. The loop acts on it, after the report it may be in the middle of.
+    /// </summary>
+    internal void InputHasRoom(bool readerDone) => _loop.Post(readerDone ? s_stopReceiving : s_resume, this);
 
     private void ResumeReceiving()
     {
@@ -197,7 +187,7 @@ internal sealed partial class EpollConnection
         }
 
         _receiveState = ReceiveState.Done;
-        _input.Writer.Complete(error);
+        _input.CompleteWriting(error);
         UpdateInterest();
         DirectionEnded();
     }

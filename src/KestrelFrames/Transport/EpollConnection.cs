@@ -43,7 +43,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
     private readonly EpollLoop _loop;
     private readonly Socket _socket;
     private readonly SafeSocketHandle _handle;
-    private readonly Pipe _input;
+    private readonly EpollPipeReader _input;
     private readonly EpollPipeWriter _output;
     private readonly CancellationTokenSource _closed = new();
     // Guards the epoll interest and, shared with the output, its marks (EpollPipeWriter); never held across a wait.
@@ -64,7 +64,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
         _socket = socket;
         _handle = socket.SafeHandle;
         MemoryPool = pool;
-        _input = new Pipe(inputOptions);
+        _input = new EpollPipeReader(this, _lock, pool, inputOptions);
         _output = new EpollPipeWriter(this, _lock, _handle, pool, outputOptions);
         ConnectionId = ConnectionIds.Next();
         Features = new ConnectionFeatures(this, s_ownFeatures);
@@ -92,7 +92,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
 
     public Socket Socket => _socket;
 
-    PipeReader IDuplexPipe.Input => _input.Reader;
+    PipeReader IDuplexPipe.Input => _input;
 
     PipeWriter IDuplexPipe.Output => _output;
 
@@ -146,7 +146,7 @@ internal sealed partial class EpollConnection : ConnectionContext, IDuplexPipe, 
 
     public override async ValueTask DisposeAsync()
     {
-        _input.Reader.Complete();
+        _input.Complete();
         _output.Complete();
         // Never faults: it completes once the output is out (or the connection aborted or broke).
         await _output.Ended;

@@ -16,7 +16,7 @@ namespace KestrelFrames.Tests.Transport;
 /// </summary>
 public sealed class EpollPipeWriterTests
 {
-    private const int BlockSize = 4096;
+    private const int BlockSize = EpollConnectionPair.BlockSize;
 
     [Fact]
     public async Task Bytes_flushed_arrive_in_order_and_leave_no_block_rented()
@@ -26,7 +26,7 @@ public sealed class EpollPipeWriterTests
             return;
         }
 
-        await using var pair = await ConnectedPair.StartAsync();
+        await using var pair = await EpollConnectionPair.StartAsync();
         byte[] expected = TestPayloads.Random(3 * BlockSize + 100, seed: 1);
 
         // Three small writes and one larger than a block, each flushed: sent by the flush itself.
@@ -50,7 +50,7 @@ public sealed class EpollPipeWriterTests
             return;
         }
 
-        await using var pair = await ConnectedPair.StartAsync(pauseThreshold: 64 * 1024);
+        await using var pair = await EpollConnectionPair.StartAsync(outputPause: 64 * 1024);
         PipeWriter output = pair.Connection.Transport.Output;
         byte[] chunk = TestPayloads.Random(16 * 1024, seed: 2);
 
@@ -89,7 +89,7 @@ public sealed class EpollPipeWriterTests
             return;
         }
 
-        await using var pair = await ConnectedPair.StartAsync(pauseThreshold: 64 * 1024);
+        await using var pair = await EpollConnectionPair.StartAsync(outputPause: 64 * 1024);
         PipeWriter output = pair.Connection.Transport.Output;
 
         output.CancelPendingFlush();
@@ -112,7 +112,7 @@ public sealed class EpollPipeWriterTests
             return;
         }
 
-        await using var pair = await ConnectedPair.StartAsync(pauseThreshold: 64 * 1024);
+        await using var pair = await EpollConnectionPair.StartAsync(outputPause: 64 * 1024);
         PipeWriter output = pair.Connection.Transport.Output;
         ValueTask<FlushResult> waiting = FillUntilAFlushWaits(output);
 
@@ -133,7 +133,7 @@ public sealed class EpollPipeWriterTests
             return;
         }
 
-        await using var pair = await ConnectedPair.StartAsync();
+        await using var pair = await EpollConnectionPair.StartAsync();
         PipeWriter output = pair.Connection.Transport.Output;
         byte[] expected = TestPayloads.Random(BlockSize * 2, seed: 3);
 
@@ -153,7 +153,7 @@ public sealed class EpollPipeWriterTests
             return;
         }
 
-        await using var pair = await ConnectedPair.StartAsync();
+        await using var pair = await EpollConnectionPair.StartAsync();
         PipeWriter output = pair.Connection.Transport.Output;
         byte[] expected = TestPayloads.Random(BlockSize * 3, seed: 4);
 
@@ -179,68 +179,5 @@ public sealed class EpollPipeWriterTests
         }
 
         throw new InvalidOperationException("The flush never waited.");
-    }
-
-    /// <summary>An epoll connection over the server end of a loopback pair, and the client end, not reading until asked.</summary>
-    private sealed class ConnectedPair : IAsyncDisposable
-    {
-        private readonly EpollLoop _loop;
-
-        private ConnectedPair(EpollLoop loop, BlockMemoryPool pool, EpollConnection connection, Socket client)
-        {
-            _loop = loop;
-            Pool = pool;
-            Connection = connection;
-            Client = client;
-        }
-
-        public BlockMemoryPool Pool { get; }
-
-        public EpollConnection Connection { get; }
-
-        public Socket Client { get; }
-
-        public static async Task<ConnectedPair> StartAsync(long pauseThreshold = 0)
-        {
-            using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen();
-            var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 64 * 1024 };
-            await client.ConnectAsync(listener.LocalEndPoint!);
-            Socket server = await listener.AcceptAsync();
-            server.Blocking = false;
-            server.SendBufferSize = 64 * 1024;
-
-            var loop = new EpollLoop(0, NullLogger.Instance);
-            var pool = new BlockMemoryPool(BlockSize, retained: 16);
-            var input = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, useSynchronizationContext: false);
-            var output = new PipeOptions(pool, PipeScheduler.Inline, PipeScheduler.Inline, pauseThreshold, pauseThreshold / 2, useSynchronizationContext: false);
-            var connection = new EpollConnection(loop, server, pool, input, output);
-            connection.Start();
-            return new ConnectedPair(loop, pool, connection, client);
-        }
-
-        public async Task<byte[]> ReceiveAsync(int length)
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            byte[] buffer = new byte[length];
-            int received = 0;
-            while (received < length)
-            {
-                int n = await Client.ReceiveAsync(buffer.AsMemory(received), SocketFlags.None, timeout.Token);
-                Assert.True(n > 0, $"The stream ended after {received} of {length} bytes.");
-                received += n;
-            }
-
-            return buffer;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Client.Dispose();
-            Connection.Abort(new Microsoft.AspNetCore.Connections.ConnectionAbortedException("The test is over."));
-            await Connection.DisposeAsync();
-            _loop.Dispose();
-        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -9,68 +10,77 @@ internal sealed partial class EpollPipeWriter
     // More blocks than this in one flush go out in more than one sendmsg.
     private const int MaxVectors = 16;
 
+    private enum FlushState
+    {
+        Done,
+        Waiting,
+        Over,
+    }
+
     /// <summary>
-    /// Sends what is flushed until all of it is out or the socket is full, then settles what that decided (a waiting
-    /// flush, the end). Runs with <see cref="_sending"/> set, on one thread at a time.
+    /// Sends <paramref name="window"/> and then whatever was flushed meanwhile, until all of it is out or the socket
+    /// is full, then settles what that decided (a waiting flush, the end) under the same lock as the last count.
+    /// Runs with <see cref="_sending"/> taken, on one thread at a time. With <paramref name="flushing"/> (the caller
+    /// is FlushAsync), it also says what that flush returns.
     /// </summary>
-    private void SendPending()
+    private FlushState SendPending(SendWindow window, bool flushing)
     {
         while (true)
         {
-            OutputSegment head;
-            int offset;
-            long count;
-            lock (_lock)
-            {
-                if (_aborted || _sent == _flushed)
-                {
-                    _sending = false;
-                    FreeSentUnsynchronized(all: false);
-                    break;
-                }
-
-                head = _head!;
-                offset = _headSent;
-                count = _flushed - _sent;
-            }
-
             long sent;
             try
             {
-                sent = Send(head, offset, count);
+                sent = Send(window.Head, window.Offset, window.Count);
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException)
             {
                 // Broken (the input reads the reset) or closed by an abort meanwhile.
-                lock (_lock)
-                {
-                    _broken = true;
-                    _sending = false;
-                }
-
-                break;
+                sent = -1;
             }
 
-            if (sent == 0)
-            {
-                lock (_lock)
-                {
-                    _sending = false;
-                    _waitingForWritable = !_aborted;
-                }
-
-                // Level-triggered: if room appeared before this watch, epoll reports it at once, so nothing is missed.
-                _connection.UpdateInterest();
-                break;
-            }
-
+            bool watch = false;
+            FlushState state = FlushState.Done;
+            Settlement settlement;
             lock (_lock)
             {
-                ConsumeUnsynchronized(sent);
-            }
-        }
+                if (sent > 0)
+                {
+                    ConsumeUnsynchronized(sent);
+                    if (!_aborted && _sent != _flushed)
+                    {
+                        window = new SendWindow(_head!, _headSent, _flushed - _sent);
+                        continue;
+                    }
 
-        Settle();
+                    FreeSentUnsynchronized(all: false);
+                }
+                else if (sent == 0)
+                {
+                    watch = !_aborted;
+                    _waitingForWritable = watch;
+                }
+                else
+                {
+                    _broken = true;
+                }
+
+                _sending = false;
+                settlement = SettleUnsynchronized();
+                if (flushing)
+                {
+                    state = FlushStateUnsynchronized();
+                }
+            }
+
+            if (watch)
+            {
+                // Level-triggered: if room appeared before this watch, epoll reports it at once, so nothing is missed.
+                _connection.UpdateInterest();
+            }
+
+            Apply(settlement);
+            return state;
+        }
     }
 
     /// <summary>Bytes sent, or 0 when the socket buffer is full. Throws on a broken connection.</summary>
@@ -139,6 +149,17 @@ internal sealed partial class EpollPipeWriter
                 pins[i].Dispose();
             }
         }
+    }
+
+    /// <summary>What one send takes: <see cref="Count"/> flushed bytes from <see cref="Offset"/> into <see cref="Head"/>.</summary>
+    private readonly record struct SendWindow(OutputSegment Head, int Offset, long Count);
+
+    /// <summary>What a send or an abort decided, carried out of the lock.</summary>
+    private struct Settlement
+    {
+        public bool ResumeFlush;
+        public bool End;
+        public FlushResult Result;
     }
 
     [InlineArray(MaxVectors)]

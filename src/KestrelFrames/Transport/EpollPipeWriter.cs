@@ -130,7 +130,8 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
     public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        bool send;
+        FlushState state = FlushState.Done;
+        SendWindow window;
         lock (_lock)
         {
             if (_cancelNextFlush)
@@ -139,44 +140,26 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
                 return new(new FlushResult(isCanceled: true, isCompleted: false));
             }
 
-            if (_ending)
-            {
-                return new(new FlushResult(isCanceled: false, isCompleted: true));
-            }
-
             _flushed = _written;
-            send = StartSendingUnsynchronized();
-        }
-
-        if (send)
-        {
-            SendPending();
-        }
-
-        lock (_lock)
-        {
-            if (_ending)
+            if (!StartSendingUnsynchronized(out window))
             {
-                return new(new FlushResult(isCanceled: false, isCompleted: true));
+                // Nothing to send, or a send is under way elsewhere (the loop's, or one waiting for room).
+                state = FlushStateUnsynchronized();
             }
-
-            if (_pauseThreshold <= 0 || _flushed - _sent < _pauseThreshold)
-            {
-                return default;
-            }
-
-            _flush.Reset();
-            _flushPending = true;
         }
 
-        ValueTask<FlushResult> waiting = new(this, _flush.Version);
-        if (cancellationToken.CanBeCanceled)
+        if (window.Head is not null)
         {
-            // Only a flush that waits for room registers: never in the steady state.
-            _flushCancellation = cancellationToken.UnsafeRegister(s_cancelFlush, this);
+            // The steady state: this lock, the send, one more lock (which also settles the flush).
+            state = SendPending(window, flushing: true);
         }
 
-        return waiting;
+        return state switch
+        {
+            FlushState.Over => new(new FlushResult(isCanceled: false, isCompleted: true)),
+            FlushState.Waiting => WaitForRoom(cancellationToken),
+            _ => default,
+        };
     }
 
     public override void CancelPendingFlush() => CancelFlush(canceledByToken: false);
@@ -185,6 +168,7 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
     public override void Complete(Exception? exception = null)
     {
         bool send;
+        SendWindow window;
         lock (_lock)
         {
             if (_writerCompleted)
@@ -195,7 +179,7 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
             _writerCompleted = true;
             _holding = false;
             _flushed = _written;
-            send = StartSendingUnsynchronized();
+            send = StartSendingUnsynchronized(out window);
             if (_ending)
             {
                 // Ended (an abort) while the writer still held blocks: nobody else frees them. No send runs now.
@@ -205,7 +189,7 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
 
         if (send)
         {
-            SendPending();
+            SendPending(window, flushing: false);
         }
         else
         {
@@ -217,6 +201,7 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
     public void OnWritable()
     {
         bool send;
+        SendWindow window;
         lock (_lock)
         {
             if (!_waitingForWritable)
@@ -225,13 +210,13 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
             }
 
             _waitingForWritable = false;
-            send = StartSendingUnsynchronized();
+            send = StartSendingUnsynchronized(out window);
         }
 
         _connection.UpdateInterest();
         if (send)
         {
-            SendPending();
+            SendPending(window, flushing: false);
         }
     }
 
@@ -254,47 +239,92 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
     void IValueTaskSource<FlushResult>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _flush.OnCompleted(continuation, state, token, flags);
 
-    private bool StartSendingUnsynchronized()
+    /// <summary>Takes the send (<see cref="_sending"/>) if there is something to send and nobody else is sending.</summary>
+    private bool StartSendingUnsynchronized(out SendWindow window)
     {
         if (_sending || _waitingForWritable || _ending || _aborted || _sent == _flushed)
         {
+            window = default;
             return false;
         }
 
         _sending = true;
+        window = new SendWindow(_head!, _headSent, _flushed - _sent);
         return true;
     }
 
-    /// <summary>Resumes a waiting flush once the unsent bytes fall below the resume threshold, and ends the output once it is over.</summary>
+    /// <summary>For the flush being made: over (the output ended), or waiting (the pause threshold or more unsent), or done.</summary>
+    private FlushState FlushStateUnsynchronized()
+    {
+        if (_ending)
+        {
+            return FlushState.Over;
+        }
+
+        if (_pauseThreshold <= 0 || _flushed - _sent < _pauseThreshold)
+        {
+            return FlushState.Done;
+        }
+
+        _flush.Reset();
+        _flushPending = true;
+        return FlushState.Waiting;
+    }
+
+    private ValueTask<FlushResult> WaitForRoom(CancellationToken cancellationToken)
+    {
+        ValueTask<FlushResult> waiting = new(this, _flush.Version);
+        if (cancellationToken.CanBeCanceled)
+        {
+            // Only a flush that waits for room registers: never in the steady state.
+            _flushCancellation = cancellationToken.UnsafeRegister(s_cancelFlush, this);
+        }
+
+        return waiting;
+    }
+
     private void Settle()
     {
-        bool resume = false;
-        bool end = false;
-        FlushResult result = default;
+        Settlement settlement;
         lock (_lock)
         {
-            bool over = _aborted || _broken;
-            if (_flushPending && (over || _flushed - _sent < _resumeThreshold || _sent == _flushed))
-            {
-                _flushPending = false;
-                resume = true;
-                result = new FlushResult(isCanceled: false, isCompleted: over);
-            }
-
-            if (!_ending && !_sending && (over || (_writerCompleted && _sent == _flushed && !_waitingForWritable)))
-            {
-                _ending = true;
-                end = true;
-            }
+            settlement = SettleUnsynchronized();
         }
 
-        if (resume)
+        Apply(settlement);
+    }
+
+    /// <summary>Decides whether a waiting flush resumes (the unsent bytes fell below the resume threshold) and whether the output is over.</summary>
+    private Settlement SettleUnsynchronized()
+    {
+        Settlement settlement = default;
+        bool over = _aborted || _broken;
+        if (_flushPending && (over || _flushed - _sent < _resumeThreshold || _sent == _flushed))
+        {
+            _flushPending = false;
+            settlement.ResumeFlush = true;
+            settlement.Result = new FlushResult(isCanceled: false, isCompleted: over);
+        }
+
+        if (!_ending && !_sending && (over || (_writerCompleted && _sent == _flushed && !_waitingForWritable)))
+        {
+            _ending = true;
+            settlement.End = true;
+        }
+
+        return settlement;
+    }
+
+    /// <summary>Outside the lock: a resumed flush runs its continuation inline, and the end shuts the socket down.</summary>
+    private void Apply(in Settlement settlement)
+    {
+        if (settlement.ResumeFlush)
         {
             _flushCancellation.Unregister();
-            _flush.SetResult(result);
+            _flush.SetResult(settlement.Result);
         }
 
-        if (end)
+        if (settlement.End)
         {
             End();
         }

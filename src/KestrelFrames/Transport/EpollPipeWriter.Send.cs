@@ -132,7 +132,8 @@ internal sealed partial class EpollPipeWriter
                 if (length > 0)
                 {
                     pins[vectorCount] = segment.Memory.Pin();
-                    vectors[vectorCount++] = new Libc.IoVector { Base = (byte*)pins[vectorCount - 1].Pointer + offset, Length = (nuint)length };
+                    vectors[vectorCount] = new Libc.IoVector { Base = (byte*)pins[vectorCount].Pointer + offset, Length = (nuint)length };
+                    vectorCount++;
                     count -= length;
                 }
 

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Sockets;
 using KestrelFrames.Transport;
 using Microsoft.AspNetCore.Connections;
@@ -173,5 +174,5 @@ internal static partial class GracefulClose
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: the client did not take its last answers in time; aborting.")]
-    private static partial void LogAnswersNotTaken(ILogger logger, string connectionId, System.Net.EndPoint? remoteEndPoint);
+    private static partial void LogAnswersNotTaken(ILogger logger, string connectionId, EndPoint? remoteEndPoint);
 }

@@ -60,8 +60,7 @@ internal sealed partial class EpollPipeReader
     /// </summary>
     public InputFlush Publish()
     {
-        bool resume;
-        ReadResult result = default;
+        ReadResult result;
         lock (_lock)
         {
             if (_readerCompleted)
@@ -70,26 +69,28 @@ internal sealed partial class EpollPipeReader
             }
 
             PublishUnsynchronized();
-            resume = _readPending && TryReadUnsynchronized(out result, unconsumed: false);
-            _readPending &= !resume;
-        }
-
-        if (resume)
-        {
-            _readCancellation.Unregister();
-            _read.SetResult(result);
-        }
-
-        lock (_lock)
-        {
-            if (_readerCompleted)
+            if (!_readPending || !TryReadUnsynchronized(out result, unconsumed: false))
             {
-                return InputFlush.ReaderDone;
+                // Nobody waits (the reader is busy with earlier bytes): the pause is decided now, in the same lock.
+                return PauseUnsynchronized();
             }
 
-            _writerPaused = _pauseThreshold > 0 && _published - _consumed >= _pauseThreshold;
-            return _writerPaused ? InputFlush.Paused : InputFlush.Continue;
+            _readPending = false;
         }
+
+        _readCancellation.Unregister();
+        _read.SetResult(result);
+        lock (_lock)
+        {
+            // After the read ran inline: what it consumed counts.
+            return _readerCompleted ? InputFlush.ReaderDone : PauseUnsynchronized();
+        }
+    }
+
+    private InputFlush PauseUnsynchronized()
+    {
+        _writerPaused = _pauseThreshold > 0 && _published - _consumed >= _pauseThreshold;
+        return _writerPaused ? InputFlush.Paused : InputFlush.Continue;
     }
 
     /// <summary>On the loop's thread: the input is over, with <paramref name="error"/> if it broke; a waiting read learns it now.</summary>

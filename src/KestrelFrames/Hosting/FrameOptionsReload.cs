@@ -14,7 +14,7 @@ internal static class FrameOptionsReload
     /// <returns>The new options, or null with each failure, naming its key, added to <paramref name="failures"/>.</returns>
     public static FrameServerOptions? Build(IConfiguration configuration, IOptionsFactory<FrameServerOptions> factory, TimeSpan shutdownTimeout, List<string> failures)
     {
-        BareTimeSpanValidator.ValidateFrames(configuration, failures);
+        ConfigurationKeyValidator.ValidateFrames(configuration, failures);
         FrameServerOptions? next = null;
         try
         {

@@ -38,7 +38,7 @@ public static class FrameServerValidation
 
         var failures = new List<string>();
         KestrelEndpointValidator.Validate(configuration, services.GetRequiredService<IHostEnvironment>().ContentRootPath, failures);
-        BareTimeSpanValidator.Validate(configuration, failures);
+        ConfigurationKeyValidator.Validate(configuration, failures);
         FrameServerOptions? frames = Read<FrameServerOptions>(services, failures);
         HostOptions? host = ReadSection(configuration, HostOptionsValidator.SectionName, new HostOptionsValidator(), failures);
         _ = ReadSection(configuration, SocketTransportOptionsValidator.SectionName, new SocketTransportOptionsValidator(), failures);

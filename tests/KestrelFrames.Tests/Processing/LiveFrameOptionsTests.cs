@@ -66,6 +66,7 @@ public sealed class LiveFrameOptionsTests : IDisposable
     [InlineData("Frames:MaxConnections", "abc", "'abc' at 'Frames:MaxConnections'")]
     [InlineData("Frames:OverloadMode", "Drop", "'Drop' at 'Frames:OverloadMode'")]
     [InlineData("Frames:IdleTimeout", "30", "Frames:IdleTimeout is a bare number (30)")]
+    [InlineData("Frames:MaxConection", "5", "Frames:MaxConection is not a setting; did you mean Frames:MaxConnections?")]
     [InlineData("Frames:MaxBufferedBytes", "1000", "Frames:MaxBufferedBytes must be between 2048")]
     [InlineData("Frames:RateLimit:Burst", "-1", "Frames:RateLimit:Burst must be between 0")]
     [InlineData("Frames:DrainDelay", "00:05:00", "Frames:DrainDelay (00:05:00) must be shorter than HostOptions:ShutdownTimeout (00:00:30)")]

@@ -29,4 +29,7 @@ public enum FrameCloseReason
 
     /// <summary>The server failed (a bug, logged at Error with the connection id); the connection was dropped.</summary>
     ServerError,
+
+    /// <summary>The application called <see cref="FrameConnectionInfo.RequestClose"/>: it ended with ShuttingDown.</summary>
+    ApplicationRequested,
 }

@@ -50,4 +50,14 @@ public abstract class FrameConnectionInfo
 
     /// <summary>Fires when the client can no longer receive answers (it left, reset, or a write timed out).</summary>
     public abstract CancellationToken Aborted { get; }
+
+    /// <summary>
+    /// Ends the connection gracefully, as a drain does: the server reads no further request, answers every request
+    /// it has read (the one calling this too), sends <c>ShuttingDown</c> and closes without a reset. A client resends
+    /// elsewhere what it sent after that: none of it ran. For a client the application will not keep (a failed
+    /// login, a session that is over). Safe from any thread, more than once; once the connection is ending, it
+    /// changes nothing. <see cref="IFrameConnectionLifecycle.OnClosingAsync"/> is then told
+    /// <see cref="FrameCloseReason.ApplicationRequested"/>.
+    /// </summary>
+    public abstract void RequestClose();
 }

@@ -20,6 +20,9 @@ internal sealed partial class FrameConnection
     [LoggerMessage(Level = LogLevel.Warning, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: over its client's rate of {RequestsPerSecond} requests a second; answering Busy (rate limit) while it stays over (logged once per connection).")]
     private static partial void LogRateLimited(ILogger logger, string connectionId, EndPoint? remoteEndPoint, int requestsPerSecond);
 
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: the application requested the close; answering what was read, then ShuttingDown.")]
+    private static partial void LogCloseRequested(ILogger logger, string connectionId, EndPoint? remoteEndPoint);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Frame connection {ConnectionId} from {RemoteEndPoint}: idle timeout; closing.")]
     private static partial void LogIdle(ILogger logger, string connectionId, EndPoint? remoteEndPoint);
 

@@ -36,6 +36,8 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
     // Why the server ends the connection, once it does: a timeout's status, or ShuttingDown (a drain or the
     // maximum age), which replaces a timeout that has not been acted on yet. 0 while none.
     private int _closeReason;
+    // The application's RequestClose set the ShuttingDown above; a drain may set it too, and then says nothing here.
+    private volatile bool _closeRequested;
     private volatile bool _outputClosed;
     private volatile bool _ending;
     private int _failed;
@@ -84,7 +86,7 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
         // Kestrel cancels this at shutdown. A client FIN fires ConnectionClosed instead, which must not stop the
         // work in flight: the client may still be reading.
         using CancellationTokenRegistration closeRequested = _context.Features.Get<IConnectionLifetimeNotificationFeature>()
-            ?.ConnectionClosedRequested.UnsafeRegister(static state => ((FrameConnection)state!).RequestClose(), this) ?? default;
+            ?.ConnectionClosedRequested.UnsafeRegister(static state => ((FrameConnection)state!).ShutDown(), this) ?? default;
         _services.Connections.Register(this);
         IFrameConnectionLifecycle? lifecycle = _services.Lifecycle;
         try
@@ -223,7 +225,7 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
 
                 break;
             case ConnectionTimeout.MaxAge:
-                RequestClose();
+                ShutDown();
                 break;
         }
     }
@@ -256,9 +258,23 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
     /// <summary>A drain or the maximum age: stop reading new requests at once, even mid-buffer.</summary>
     private bool CloseRequested => Volatile.Read(ref _closeReason) == (int)FrameStatus.ShuttingDown;
 
-    private void RequestClose()
+    /// <summary>A drain (Kestrel's close request) or the maximum age: end with ShuttingDown, replacing a timeout not acted on yet.</summary>
+    private void ShutDown()
     {
         Volatile.Write(ref _closeReason, (int)FrameStatus.ShuttingDown);
+        _context.Transport.Input.CancelPendingRead();
+    }
+
+    public override void RequestClose()
+    {
+        // The application's reason must not replace a status the server already ends with; nor count once it ends.
+        if (_ending || Interlocked.CompareExchange(ref _closeReason, (int)FrameStatus.ShuttingDown, 0) != 0)
+        {
+            return;
+        }
+
+        _closeRequested = true;
+        LogCloseRequested(_services.Logger, ConnectionId, RemoteEndPoint);
         _context.Transport.Input.CancelPendingRead();
     }
 

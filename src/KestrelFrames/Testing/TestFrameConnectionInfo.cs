@@ -9,7 +9,8 @@ namespace KestrelFrames.Testing;
 /// <summary>
 /// A connection as a handler sees it, with no socket behind it: for unit tests of a handler or an
 /// <see cref="IFrameConnectionLifecycle"/>. Every property is what the constructor was given; <see cref="Items"/>
-/// and <see cref="Features"/> start empty, and <see cref="Abort"/> fires <see cref="Aborted"/>.
+/// and <see cref="Features"/> start empty, <see cref="Abort"/> fires <see cref="Aborted"/>, and <see cref="RequestClose"/>
+/// is recorded in <see cref="CloseRequested"/>.
 /// </summary>
 public sealed class TestFrameConnectionInfo : FrameConnectionInfo, IDisposable
 {
@@ -67,6 +68,12 @@ public sealed class TestFrameConnectionInfo : FrameConnectionInfo, IDisposable
 
     /// <summary>Fires <see cref="Aborted"/>, as the server does when the client can no longer receive answers.</summary>
     public void Abort() => _aborted.Cancel();
+
+    /// <summary>Whether the code under test called <see cref="RequestClose"/>.</summary>
+    public bool CloseRequested { get; private set; }
+
+    /// <inheritdoc />
+    public override void RequestClose() => CloseRequested = true;
 
     /// <inheritdoc />
     public void Dispose() => _aborted.Dispose();

@@ -140,38 +140,6 @@ public sealed class ConnectionLifecycleTests
         Assert.False(lifecycle.Closing.Reader.TryRead(out _));
     }
 
-    /// <summary>Records both hooks; puts a session string in Items on connect.</summary>
-    private sealed class RecordingLifecycle : IFrameConnectionLifecycle
-    {
-        public Channel<FrameConnectionInfo> Connected { get; } = Channel.CreateUnbounded<FrameConnectionInfo>();
-
-        public Channel<(FrameConnectionInfo Connection, FrameCloseReason Reason)> Closing { get; } =
-            Channel.CreateUnbounded<(FrameConnectionInfo, FrameCloseReason)>();
-
-        public bool FailOnConnect { get; init; }
-
-        public Action? OnClosing { get; init; }
-
-        public ValueTask OnConnectedAsync(FrameConnectionInfo connection, CancellationToken cancellationToken)
-        {
-            if (FailOnConnect)
-            {
-                throw new InvalidOperationException("The session store is down.");
-            }
-
-            connection.Items["session"] = $"session of {connection.Id}";
-            Connected.Writer.TryWrite(connection);
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask OnClosingAsync(FrameConnectionInfo connection, FrameCloseReason reason)
-        {
-            OnClosing?.Invoke();
-            Closing.Writer.TryWrite((connection, reason));
-            return ValueTask.CompletedTask;
-        }
-    }
-
     private sealed class LifecycleEcho : IFrameHandler, IFrameConnectionLifecycle
     {
         public Channel<FrameConnectionInfo> Connected { get; } = Channel.CreateUnbounded<FrameConnectionInfo>();

@@ -1,6 +1,7 @@
 using System.Net;
 using KestrelFrames.Primitives;
 using KestrelFrames.Processing;
+using KestrelFrames.Testing;
 
 namespace KestrelFrames.Tests.Infrastructure;
 
@@ -9,13 +10,14 @@ internal sealed class TestSlotOwner(long maxBufferedBytes = 1024 * 1024) : ISlot
 {
     public string ConnectionId => Info.Id;
 
-    public FrameConnectionInfo Info { get; } = new TestConnectionInfo();
+    // The package's own test connection: its Aborted never fires here, nothing disposes it.
+    public FrameConnectionInfo Info { get; } = new TestFrameConnectionInfo(remoteEndPoint: new IPEndPoint(IPAddress.Loopback, 40000));
 
-    public EndPoint? RemoteEndPoint => new IPEndPoint(IPAddress.Loopback, 40000);
+    public EndPoint? RemoteEndPoint => Info.RemoteEndPoint;
 
-    public EndPoint? PeerEndPoint => RemoteEndPoint;
+    public EndPoint? PeerEndPoint => Info.PeerEndPoint;
 
-    public EndPoint? LocalEndPoint => new IPEndPoint(IPAddress.Loopback, 9000);
+    public EndPoint? LocalEndPoint => Info.LocalEndPoint;
 
     public CancellationToken Aborted => CancellationToken.None;
 

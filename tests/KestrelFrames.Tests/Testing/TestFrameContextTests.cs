@@ -59,4 +59,16 @@ public sealed class TestFrameContextTests
         Assert.True(second.Connection.Aborted.IsCancellationRequested);
         Assert.Equal("test-connection", new TestFrameContext().ConnectionId);
     }
+
+    [Fact]
+    public void A_close_the_handler_requests_is_recorded_on_the_test_connection()
+    {
+        using var connection = new TestFrameConnectionInfo();
+        var context = new TestFrameContext("bye"u8.ToArray(), connection);
+        Assert.False(connection.CloseRequested);
+
+        context.Connection.RequestClose();
+
+        Assert.True(connection.CloseRequested);
+    }
 }

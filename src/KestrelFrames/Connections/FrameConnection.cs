@@ -34,7 +34,8 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
     private bool _receivedAnyBytes;
     private bool _rateLimitLogged;
     // Why the server ends the connection, once it does: a timeout's status, or ShuttingDown (a drain or the
-    // maximum age), which replaces a timeout that has not been acted on yet. 0 while none.
+    // maximum age, which replace a timeout that has not been acted on yet; or the application's RequestClose,
+    // which replaces nothing). 0 while none.
     private int _closeReason;
     // The application's RequestClose set the ShuttingDown above; a drain may set it too, and then says nothing here.
     private volatile bool _closeRequested;

@@ -14,7 +14,8 @@ public static class FrameServerValidation
     /// <summary>
     /// Throws <see cref="OptionsValidationException"/> naming each bad key: a missing or malformed endpoint URL, a
     /// certificate file that does not exist, a value out of range or one that does not parse (in <c>Frames</c>,
-    /// <c>HostOptions</c> and <c>SocketTransport</c>), a timeout written as a bare number, a drain delay that leaves
+    /// <c>HostOptions</c> and <c>SocketTransport</c>), a key under <c>Frames</c> or <c>HostOptions</c> that is not a
+    /// setting, a timeout written as a bare number, a drain delay that leaves
     /// the drain no time. <see cref="FrameServerHostExtensions.RunFrameServerAsync"/> runs these checks before the start
     /// and prints a failure in one line; the host runs them again as it starts, so a host started otherwise fails
     /// on the same keys, with a stack trace. Call this after <c>Build()</c> to fail earlier, before the app is set up.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using KestrelFrames.Client.Internal;
@@ -11,7 +12,8 @@ namespace KestrelFrames.Client;
 /// </summary>
 /// <remarks>
 /// <para>All members are thread-safe. Requests queued by concurrent callers are written together and flushed once.
-/// A request allocates nothing beyond the copy of its answer that the caller receives.</para>
+/// A request allocates nothing beyond the copy of its answer that the caller receives, and nothing at all when the
+/// caller gives a writer for the answer.</para>
 /// <para>A caller that cancels gets an <see cref="OperationCanceledException"/> at once; if its request was already
 /// sent, its place in the answer order is kept and its answer is dropped when it comes.</para>
 /// <para>Busy and HandlerError answers are results (<see cref="FrameResponse.Status"/>); the end of the connection is
@@ -91,38 +93,76 @@ public sealed class FrameClient : IAsyncDisposable
     /// <exception cref="FrameShuttingDownException">The server is shutting down and did not process the request.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
-    public ValueTask<FrameResponse> SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    public ValueTask<FrameResponse> SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
+        Send(payload, answer: null, cancellationToken);
+
+    /// <summary>
+    /// Sends one request as <see cref="SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/> does, but appends the
+    /// answer's payload to <paramref name="answer"/> instead of copying it into a new array: with a writer the caller
+    /// reuses (an <see cref="ArrayBufferWriter{T}"/> it resets, a pooled one), a request allocates nothing.
+    /// </summary>
+    /// <param name="payload">The request's bytes, not empty; kept unchanged until this call completes.</param>
+    /// <param name="answer">
+    /// Receives the answer's payload when the status is <see cref="FrameResponseStatus.Ok"/>, nothing otherwise. The
+    /// client writes to it only before this call completes (a cancelled call's writer is left untouched), from its
+    /// read loop: give each concurrent call a writer of its own. An exception the writer throws fails this call alone.
+    /// </param>
+    /// <param name="cancellationToken">Stops waiting for the answer; see the remarks on <see cref="FrameClient"/>.</param>
+    /// <returns>How the server answered.</returns>
+    /// <exception cref="FrameConnectionClosedException">The connection ended before the answer, and was not recovered.</exception>
+    /// <exception cref="FrameShuttingDownException">The server is shutting down and did not process the request.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
+    public ValueTask<FrameResponseStatus> SendAsync(ReadOnlyMemory<byte> payload, IBufferWriter<byte> answer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        CheckSendable(payload);
+
+        // The plain path awaits the pooled request itself; a retry policy or a listener wrap it in a state machine.
+        return _busyRetry is null && !ClientInstruments.IsObserved
+            ? _session.SendForStatusAsync(payload, answer, cancellationToken)
+            : StatusOfAsync(Send(payload, answer, cancellationToken));
+    }
+
+    private static async ValueTask<FrameResponseStatus> StatusOfAsync(ValueTask<FrameResponse> sending) => (await sending).Status;
+
+    private ValueTask<FrameResponse> Send(ReadOnlyMemory<byte> payload, IBufferWriter<byte>? answer, CancellationToken cancellationToken)
+    {
+        CheckSendable(payload);
+        return ClientInstruments.IsObserved ? SendObservedAsync(payload, answer, cancellationToken) : SendCoreAsync(payload, answer, cancellationToken);
+    }
+
+    private void CheckSendable(ReadOnlyMemory<byte> payload)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (payload.IsEmpty)
         {
             throw new ArgumentException("A request needs a payload: an empty frame is a heartbeat (see PingAsync).", nameof(payload));
         }
-
-        return ClientInstruments.IsObserved ? SendObservedAsync(payload, cancellationToken) : SendCoreAsync(payload, cancellationToken);
     }
 
-    private ValueTask<FrameResponse> SendCoreAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private ValueTask<FrameResponse> SendCoreAsync(ReadOnlyMemory<byte> payload, IBufferWriter<byte>? answer, CancellationToken cancellationToken)
     {
         if (_busyRetry is null)
         {
-            return _session.SendAsync(payload, cancellationToken);
+            return _session.SendAsync(payload, answer, cancellationToken);
         }
 
+        // A Busy answer wrote nothing to the writer: a retry starts from where the caller left it.
         return _busyRetry.ExecuteAsync(
-            static (state, token) => state.Session.SendAsync(state.Payload, token),
-            (Session: _session, Payload: payload),
+            static (state, token) => state.Session.SendAsync(state.Payload, state.Answer, token),
+            (Session: _session, Payload: payload, Answer: answer),
             cancellationToken);
     }
 
     // Only when a listener observes the client: the span and the measurements cost an async state machine.
-    private async ValueTask<FrameResponse> SendObservedAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private async ValueTask<FrameResponse> SendObservedAsync(ReadOnlyMemory<byte> payload, IBufferWriter<byte>? answer, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         Activity? activity = ClientInstruments.StartRequest(_session.Host, _session.Port);
         try
         {
-            FrameResponse response = await SendCoreAsync(payload, cancellationToken);
+            FrameResponse response = await SendCoreAsync(payload, answer, cancellationToken);
             string outcome = response.Status switch
             {
                 FrameResponseStatus.Ok => "ok",

@@ -5,7 +5,7 @@ namespace KestrelFrames.Client;
 /// <list type="bullet">
 /// <item>When the connection ends, the client connects again to the same host and port (DNS or a load balancer
 /// may land it on another instance) and resends, in their original order, only the requests that got no answer.
-/// Callers just keep awaiting: each <see cref="FrameClient.SendAsync"/> completes once, with its answer.</item>
+/// Callers just keep awaiting: each <see cref="FrameClient.SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/> completes once, with its answer.</item>
 /// <item>After <see cref="FrameStatus.ShuttingDown"/> (and the other closing statuses) the server has answered
 /// every request it processed, so the resent ones run exactly once. After a dropped connection (no status), a request
 /// that was sent and not answered may or may not have run: see <see cref="ResendAfterConnectionLoss"/>.</item>

@@ -93,14 +93,46 @@ internal sealed partial class FrameConnection
             return true;
         }
 
-        // A request whose caller cancelled still had its answer slot: the answer is read and dropped, uncopied.
-        if (!request.IsCompleted)
+        if (request.Answer is { } answer)
         {
+            AnswerInto(request, answer, status, payload);
+        }
+        else if (!request.IsCompleted)
+        {
+            // A request whose caller cancelled still had its answer slot: the answer is read and dropped, uncopied.
             byte[] copy = status == FrameResponseStatus.Ok && !payload.IsEmpty ? payload.ToArray() : [];
             request.TrySetResult(new FrameResponse(status, copy));
         }
 
         request.Release();
         return true;
+    }
+
+    private static void AnswerInto(PendingRequest request, IBufferWriter<byte> answer, FrameResponseStatus status, in ReadOnlySequence<byte> payload)
+    {
+        // Claimed first: a caller that cancelled has its writer back and must find it untouched.
+        if (!request.TryClaimResult())
+        {
+            return;
+        }
+
+        try
+        {
+            if (status == FrameResponseStatus.Ok && !payload.IsEmpty)
+            {
+                int length = (int)payload.Length;
+                payload.CopyTo(answer.GetSpan(length));
+                answer.Advance(length);
+            }
+        }
+#pragma warning disable CA1031 // The caller's writer: whatever it throws fails that request, never the connection.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            request.SetClaimedException(ex);
+            return;
+        }
+
+        request.SetClaimedResult(new FrameResponse(status, ReadOnlyMemory<byte>.Empty));
     }
 }

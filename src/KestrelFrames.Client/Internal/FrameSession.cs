@@ -1,3 +1,4 @@
+using System.Buffers;
 using Polly;
 
 namespace KestrelFrames.Client.Internal;
@@ -67,14 +68,26 @@ internal sealed class FrameSession : IAsyncDisposable
 
     public int Port => _port;
 
-    public ValueTask<FrameResponse> SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    /// <summary>Queues a request; <paramref name="answer"/> is where its answer's payload goes, or null for a new array in the response.</summary>
+    public ValueTask<FrameResponse> SendAsync(ReadOnlyMemory<byte> payload, IBufferWriter<byte>? answer, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<FrameResponse>(cancellationToken);
         }
 
-        return Enqueue(PendingRequestKind.Request, payload, cancellationToken).AsValueTask();
+        return Enqueue(PendingRequestKind.Request, payload, cancellationToken, answer).AsValueTask();
+    }
+
+    /// <summary>As <see cref="SendAsync"/> with a writer, awaited for the status alone: the pooled request is the awaitable.</summary>
+    public ValueTask<FrameResponseStatus> SendForStatusAsync(ReadOnlyMemory<byte> payload, IBufferWriter<byte> answer, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<FrameResponseStatus>(cancellationToken);
+        }
+
+        return Enqueue(PendingRequestKind.Request, payload, cancellationToken, answer).AsStatusValueTask();
     }
 
     public ValueTask PingAsync(CancellationToken cancellationToken)
@@ -124,10 +137,10 @@ internal sealed class FrameSession : IAsyncDisposable
         _disposing.Dispose();
     }
 
-    private PendingRequest Enqueue(PendingRequestKind kind, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private PendingRequest Enqueue(PendingRequestKind kind, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken, IBufferWriter<byte>? answer = null)
     {
         PendingRequest request = _pool.Rent();
-        request.Start(kind, payload, cancellationToken);
+        request.Start(kind, payload, cancellationToken, answer);
         if (!Outbox.TryEnqueue(request))
         {
             // The client is closed for good: this request was never sent.

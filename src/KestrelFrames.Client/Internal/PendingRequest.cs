@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Threading.Tasks.Sources;
 
 namespace KestrelFrames.Client.Internal;
@@ -9,7 +10,7 @@ namespace KestrelFrames.Client.Internal;
 /// owners are done with it: the caller (after reading the result) and the connection (after the answer, or after
 /// failing it). A heartbeat the client sends by itself has only the connection as owner.
 /// </summary>
-internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTaskSource
+internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTaskSource<FrameResponseStatus>, IValueTaskSource
 {
     private static readonly Action<object?, CancellationToken> s_onCancel = static (state, token) => ((PendingRequest)state!).OnCancel(token);
 
@@ -32,6 +33,9 @@ internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTa
     /// <summary>The caller's payload; the caller keeps it unchanged until the request completes.</summary>
     public ReadOnlyMemory<byte> Payload { get; private set; }
 
+    /// <summary>Where the answer's payload goes instead of a new array, when the caller gave a writer.</summary>
+    public IBufferWriter<byte>? Answer { get; private set; }
+
     /// <summary>True once the caller's result (answer, exception or cancellation) is set.</summary>
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;
 
@@ -45,10 +49,11 @@ internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTa
     public bool? WasProcessed { get; set; }
 
     /// <summary>Arms a rented instance. <paramref name="cancellationToken"/> may fire at once.</summary>
-    public void Start(PendingRequestKind kind, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    public void Start(PendingRequestKind kind, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken, IBufferWriter<byte>? answer = null)
     {
         Kind = kind;
         Payload = payload;
+        Answer = answer;
         WasProcessed = false;
         _state = PendingRequestState.Queued;
         _completed = 0;
@@ -63,6 +68,9 @@ internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTa
     public ValueTask<FrameResponse> AsValueTask() => new(this, _core.Version);
 
     public ValueTask AsPingValueTask() => new(this, _core.Version);
+
+    /// <summary>For a caller that gave a writer for the answer: the status is all the result carries.</summary>
+    public ValueTask<FrameResponseStatus> AsStatusValueTask() => new(this, _core.Version);
 
     /// <summary>Write loop: claims the request for copying; false when its caller cancelled first (skip it).</summary>
     public bool TryBeginWrite() =>
@@ -93,7 +101,7 @@ internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTa
 
     public bool TrySetResult(FrameResponse response)
     {
-        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        if (!TryClaimResult())
         {
             return false;
         }
@@ -104,7 +112,7 @@ internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTa
 
     public bool TrySetException(Exception exception)
     {
-        if (Interlocked.Exchange(ref _completed, 1) != 0)
+        if (!TryClaimResult())
         {
             return false;
         }
@@ -112,6 +120,18 @@ internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTa
         _core.SetException(exception);
         return true;
     }
+
+    /// <summary>
+    /// Read loop: takes the right to set the result before copying the answer into <see cref="Answer"/>, so that a
+    /// cancellation cannot hand the writer back to its caller while the copy runs. False when a result is set.
+    /// </summary>
+    public bool TryClaimResult() => Interlocked.Exchange(ref _completed, 1) == 0;
+
+    /// <summary>Completes a request whose result <see cref="TryClaimResult"/> claimed.</summary>
+    public void SetClaimedResult(FrameResponse response) => _core.SetResult(response);
+
+    /// <summary>Fails a request whose result <see cref="TryClaimResult"/> claimed.</summary>
+    public void SetClaimedException(Exception exception) => _core.SetException(exception);
 
     /// <summary>One owner is done with the instance; the last one returns it to the pool.</summary>
     public void Release()
@@ -125,6 +145,7 @@ internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTa
         _registration = default;
         _cancellationToken = default;
         Payload = default;
+        Answer = null;
         _pool.Return(this);
     }
 
@@ -148,6 +169,8 @@ internal sealed class PendingRequest : IValueTaskSource<FrameResponse>, IValueTa
     }
 
     void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+    FrameResponseStatus IValueTaskSource<FrameResponseStatus>.GetResult(short token) => GetResult(token).Status;
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 

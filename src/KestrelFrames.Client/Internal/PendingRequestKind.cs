@@ -3,7 +3,7 @@ namespace KestrelFrames.Client.Internal;
 /// <summary>What a <see cref="PendingRequest"/> carries.</summary>
 internal enum PendingRequestKind
 {
-    /// <summary>A request from <see cref="FrameClient.SendAsync"/>: a non-empty payload whose caller awaits the answer.</summary>
+    /// <summary>A request from <see cref="FrameClient.SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/>: a non-empty payload whose caller awaits the answer.</summary>
     Request,
 
     /// <summary>A heartbeat from <see cref="FrameClient.PingAsync"/>: its caller awaits the empty answer.</summary>

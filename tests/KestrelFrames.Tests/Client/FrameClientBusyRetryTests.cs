@@ -1,3 +1,4 @@
+using System.Buffers;
 using KestrelFrames.Client;
 using KestrelFrames.Tests.Infrastructure;
 using static KestrelFrames.Tests.Client.ClientTestKit;
@@ -59,6 +60,32 @@ public sealed class FrameClientBusyRetryTests
         Assert.Equal(0, handler.Runs("probe"));
         handler.Open();
         await held;
+    }
+
+    [Fact]
+    public async Task A_busy_answer_retried_into_a_writer_leaves_only_the_final_answer_in_it()
+    {
+        await using var full = await BudgetHeld.StartAsync();
+        var time = new ObservedTimeProvider();
+        await using FrameClient client = await ConnectAsync(full.Server, RetryingOn(time, maxBusyRetries: 100));
+        var answer = new ArrayBufferWriter<byte>();
+
+        int timers = time.TimersCreated;
+        Task<FrameResponseStatus> probe = client.SendAsync("probe"u8.ToArray(), answer).AsTask();
+        await time.WaitForTimersAsync(timers + 1);
+        Assert.Equal(0, answer.WrittenCount); // A Busy answer writes nothing.
+
+        full.Handler.Open();
+        await full.Held;
+        while (!probe.IsCompleted)
+        {
+            timers = time.TimersCreated;
+            time.Advance(TimeSpan.FromMinutes(1));
+            await Task.WhenAny(probe, time.WaitForTimersAsync(timers + 1));
+        }
+
+        Assert.Equal(FrameResponseStatus.Ok, await probe);
+        Assert.Equal("probe"u8.ToArray(), answer.WrittenSpan.ToArray());
     }
 
     [Fact]

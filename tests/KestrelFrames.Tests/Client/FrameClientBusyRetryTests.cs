@@ -26,13 +26,7 @@ public sealed class FrameClientBusyRetryTests
 
         handler.Open();
         await held;
-        while (!probe.IsCompleted)
-        {
-            // Each retry either gets through or is Busy again (the budget may not be back yet) and waits anew.
-            timers = time.TimersCreated;
-            time.Advance(TimeSpan.FromMinutes(1));
-            await Task.WhenAny(probe, time.WaitForTimersAsync(timers + 1));
-        }
+        await RetryUntilDoneAsync(probe, time);
 
         FrameResponse answer = await probe;
         Assert.True(answer.IsOk, answer.ToString());
@@ -77,12 +71,7 @@ public sealed class FrameClientBusyRetryTests
 
         full.Handler.Open();
         await full.Held;
-        while (!probe.IsCompleted)
-        {
-            timers = time.TimersCreated;
-            time.Advance(TimeSpan.FromMinutes(1));
-            await Task.WhenAny(probe, time.WaitForTimersAsync(timers + 1));
-        }
+        await RetryUntilDoneAsync(probe, time);
 
         Assert.Equal(FrameResponseStatus.Ok, await probe);
         Assert.Equal("probe"u8.ToArray(), answer.WrittenSpan.ToArray());
@@ -106,6 +95,17 @@ public sealed class FrameClientBusyRetryTests
         handler.Open();
         await held;
         Assert.Equal(0, handler.Runs("probe"));
+    }
+
+    private static async Task RetryUntilDoneAsync(Task probe, ObservedTimeProvider time)
+    {
+        while (!probe.IsCompleted)
+        {
+            // Each retry either gets through or is Busy again (the budget may not be back yet) and waits anew.
+            int timers = time.TimersCreated;
+            time.Advance(TimeSpan.FromMinutes(1));
+            await Task.WhenAny(probe, time.WaitForTimersAsync(timers + 1));
+        }
     }
 
     private static FrameClientOptions RetryingOn(ObservedTimeProvider time, int maxBusyRetries) => new()

@@ -93,8 +93,11 @@ public sealed class FrameClient : IAsyncDisposable
     /// <exception cref="FrameShuttingDownException">The server is shutting down and did not process the request.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="ObjectDisposedException">The client is disposed.</exception>
-    public ValueTask<FrameResponse> SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default) =>
-        Send(payload, answer: null, cancellationToken);
+    public ValueTask<FrameResponse> SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        CheckSendable(payload);
+        return Send(payload, answer: null, cancellationToken);
+    }
 
     /// <summary>
     /// Sends one request as <see cref="SendAsync(ReadOnlyMemory{byte}, CancellationToken)"/> does, but appends the
@@ -126,11 +129,8 @@ public sealed class FrameClient : IAsyncDisposable
 
     private static async ValueTask<FrameResponseStatus> StatusOfAsync(ValueTask<FrameResponse> sending) => (await sending).Status;
 
-    private ValueTask<FrameResponse> Send(ReadOnlyMemory<byte> payload, IBufferWriter<byte>? answer, CancellationToken cancellationToken)
-    {
-        CheckSendable(payload);
-        return ClientInstruments.IsObserved ? SendObservedAsync(payload, answer, cancellationToken) : SendCoreAsync(payload, answer, cancellationToken);
-    }
+    private ValueTask<FrameResponse> Send(ReadOnlyMemory<byte> payload, IBufferWriter<byte>? answer, CancellationToken cancellationToken) =>
+        ClientInstruments.IsObserved ? SendObservedAsync(payload, answer, cancellationToken) : SendCoreAsync(payload, answer, cancellationToken);
 
     private void CheckSendable(ReadOnlyMemory<byte> payload)
     {

@@ -73,46 +73,38 @@ public sealed class FrameClientAllocationTests(ITestOutputHelper output)
         return perRequest;
     }
 
-    private static async Task RunAsync(FrameClient client, byte[] payload, int requests)
-    {
-        // A few pipelined requests at a time, kept as ValueTasks (each awaited once): no Task allocations of the test's own.
-#pragma warning disable CA2012
-        var inFlight = new ValueTask<FrameResponse>[Depth];
-        for (int done = 0; done < requests; done += Depth)
-        {
-            for (int i = 0; i < Depth; i++)
-            {
-                inFlight[i] = client.SendAsync(payload);
-            }
-#pragma warning restore CA2012
+    private static Task RunAsync(FrameClient client, byte[] payload, int requests) =>
+        PipelineAsync(requests, _ => client.SendAsync(payload), (_, response) => response.Payload.Length == payload.Length);
 
-            for (int i = 0; i < Depth; i++)
-            {
-                FrameResponse response = await inFlight[i];
-                if (response.Payload.Length != payload.Length)
-                {
-                    throw new InvalidOperationException("Wrong answer.");
-                }
-            }
-        }
-    }
-
-    private static async Task RunIntoAsync(FrameClient client, byte[] payload, ArrayBufferWriter<byte>[] answers, int requests)
-    {
-#pragma warning disable CA2012
-        var inFlight = new ValueTask<FrameResponseStatus>[Depth];
-        for (int done = 0; done < requests; done += Depth)
-        {
-            for (int i = 0; i < Depth; i++)
+    private static Task RunIntoAsync(FrameClient client, byte[] payload, ArrayBufferWriter<byte>[] answers, int requests) =>
+        PipelineAsync(
+            requests,
+            i =>
             {
                 answers[i].ResetWrittenCount();
-                inFlight[i] = client.SendAsync(payload, answers[i]);
-            }
+                return client.SendAsync(payload, answers[i]);
+            },
+            (i, status) => status == FrameResponseStatus.Ok && answers[i].WrittenCount == payload.Length);
+
+    /// <summary>
+    /// <see cref="Depth"/> pipelined requests at a time (slot i sent by <paramref name="send"/>, checked by
+    /// <paramref name="isRight"/>), kept as ValueTasks, each awaited once: no Task allocations of the test's own.
+    /// </summary>
+    private static async Task PipelineAsync<T>(int requests, Func<int, ValueTask<T>> send, Func<int, T, bool> isRight)
+    {
+        var inFlight = new ValueTask<T>[Depth];
+        for (int done = 0; done < requests; done += Depth)
+        {
+            for (int i = 0; i < Depth; i++)
+            {
+#pragma warning disable CA2012 // Kept to await after all are sent; each is awaited exactly once below.
+                inFlight[i] = send(i);
 #pragma warning restore CA2012
+            }
 
             for (int i = 0; i < Depth; i++)
             {
-                if (await inFlight[i] != FrameResponseStatus.Ok || answers[i].WrittenCount != payload.Length)
+                if (!isRight(i, await inFlight[i]))
                 {
                     throw new InvalidOperationException("Wrong answer.");
                 }

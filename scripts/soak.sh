@@ -277,6 +277,20 @@ for ((t = 0; t < 45; t++)); do
 done
 settle_s=$((SECONDS - settle_started))
 active=("$(metric $plain_http frames_active_connections)" "$(metric $tls_http frames_active_connections)")
+# Every live answer ring (after the clients left: the stuck connections' only) with its two signals and its
+# connection, field by field: which loop waits for what, and whether the ring was completed (dotnet-dump's SOS).
+queue_state() {
+  local tool=$1 dump=$2 q fields f addr
+  for q in $("$tool" analyze "$dump" -c "dumpheap -short -type KestrelFrames.Connections.ResponseQueue" -c exit 2>/dev/null | grep -E '^[0-9a-f]{8,}$' | head -n 8); do
+    fields=$("$tool" analyze "$dump" -c "dumpobj $q" -c exit 2>/dev/null)
+    echo "$fields"
+    for f in _published _released _connection; do
+      addr=$(awk -v f="$f" '$NF == f { print $(NF-1) }' <<<"$fields")
+      [ -n "$addr" ] && "$tool" analyze "$dump" -c "dumpobj $addr" -c exit 2>/dev/null | grep -vE '^Loading|^$'
+    done
+  done
+}
+
 fd_delta=$(( f1 - fds0[0] ))/$(( f2 - fds0[1] )) thread_delta=$(( h1 - threads0[0] ))/$(( h2 - threads0[1] ))
 if [ "${active[0]}" != 0 ] || [ "${active[1]}" != 0 ]; then
   fail "frames_active_connections is ${active[0]} (plain) and ${active[1]} (tls) after the clients left, not 0"
@@ -295,9 +309,11 @@ if [ "${active[0]}" != 0 ] || [ "${active[1]}" != 0 ]; then
       pid_var=${name}_pid
       "$dump_tool" collect -p "${!pid_var}" -o "$work/$name.dmp" >/dev/null 2>&1 || continue
       "$dump_tool" analyze "$work/$name.dmp" -c "dumpasync --coalesce" -c exit >"$work/$name-async.txt" 2>&1 || true
+      queue_state "$dump_tool" "$work/$name.dmp" >"$work/$name-queues.txt" 2>&1 || true
       rm -f "$work/$name.dmp"
     done
     echo "  awaiting async state machines of both servers: $work/plain-async.txt, $work/tls-async.txt"
+    echo "  their connections' answer rings, signals and flags: $work/plain-queues.txt, $work/tls-queues.txt"
   fi
 fi
 if [ $settled = 0 ]; then

@@ -104,7 +104,15 @@ public sealed class FrameClientBusyRetryTests
             // Each retry either gets through or is Busy again (the budget may not be back yet) and waits anew.
             int timers = time.TimersCreated;
             time.Advance(TimeSpan.FromMinutes(1));
-            await Task.WhenAny(probe, time.WaitForTimersAsync(timers + 1));
+            using var answered = new CancellationTokenSource();
+            Task retrying = time.WaitForTimersAsync(timers + 1, answered.Token);
+            if (await Task.WhenAny(probe, retrying) == retrying)
+            {
+                await retrying; // A wait that timed out fails the test here, not later as an unobserved exception.
+            }
+
+            // The probe won: the wait it raced must not time out 30 s later, in whatever test runs then.
+            await answered.CancelAsync();
         }
     }
 

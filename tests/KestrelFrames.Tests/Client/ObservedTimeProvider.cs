@@ -40,8 +40,11 @@ public sealed class ObservedTimeProvider : TimeProvider
         return timer;
     }
 
-    /// <summary>Completes once <paramref name="count"/> timers in all have been created.</summary>
-    public Task WaitForTimersAsync(int count)
+    /// <summary>
+    /// Completes once <paramref name="count"/> timers in all have been created; fails after 30 s; is cancelled by
+    /// <paramref name="cancellationToken"/> (a cancelled wait, unlike a timed-out one, is never reported as unobserved).
+    /// </summary>
+    public Task WaitForTimersAsync(int count, CancellationToken cancellationToken = default)
     {
         var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
@@ -54,7 +57,7 @@ public sealed class ObservedTimeProvider : TimeProvider
             _waiters.Add((count, signal));
         }
 
-        return signal.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        return signal.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
     }
 
     public void Advance(TimeSpan delta) => Fake.Advance(delta);

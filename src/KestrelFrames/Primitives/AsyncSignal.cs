@@ -45,29 +45,21 @@ internal sealed class AsyncSignal : IValueTaskSource
 
     public void Set()
     {
-        while (true)
+        // Interlocked from the first step, even when the signal is already set. The caller wrote something before
+        // this call (a ring's count, a completed flag) and the waiter reads it after its wait; a plain read of the
+        // state may complete before that write is visible (a store then a load may be reordered, on x64 too). Then a
+        // waiter consumes the signal already set, still sees the old data and waits again, with no Set left to wake
+        // it: a connection's write loop, parked forever on a ring its read loop had completed (soak, twice).
+        int state = Interlocked.CompareExchange(ref _state, Signaled, Idle);
+        while (state == Waiting)
         {
-            int state = Volatile.Read(ref _state);
-            if (state == Signaled)
-            {
-                return;
-            }
-
-            if (state == Idle)
-            {
-                if (Interlocked.CompareExchange(ref _state, Signaled, Idle) == Idle)
-                {
-                    return;
-                }
-
-                continue;
-            }
-
             if (Interlocked.CompareExchange(ref _state, Idle, Waiting) == Waiting)
             {
                 _core.SetResult(true);
                 return;
             }
+
+            state = Interlocked.CompareExchange(ref _state, Signaled, Idle);
         }
     }
 

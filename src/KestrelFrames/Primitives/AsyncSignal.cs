@@ -38,8 +38,10 @@ internal sealed class AsyncSignal : IValueTaskSource
             return new ValueTask(this, _core.Version);
         }
 
-        // A Set landed between the two exchanges: consume it.
-        Volatile.Write(ref _state, Idle);
+        // A Set landed between the two exchanges: consume it, interlocked for the reason Set begins so. A plain store
+        // could stay unseen while the caller reads its data (a store then a load, reordered): a setter would find the
+        // old Signaled, do nothing, and this store would then erase its set unread.
+        Interlocked.Exchange(ref _state, Idle);
         return default;
     }
 

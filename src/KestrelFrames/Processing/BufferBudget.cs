@@ -58,7 +58,9 @@ internal sealed class BufferBudget
                 _waiterCount++;
             }
 
-            // A release between the failed try and the registration above woke nobody: try once more.
+            // A release between the failed try and the registration above woke nobody: try once more, after a full
+            // fence, so the count just raised is visible before the limit and the usage are read again.
+            Interlocked.MemoryBarrier();
             if (TryReserve(bytes, aloneIfLarger: true))
             {
                 return;
@@ -76,7 +78,9 @@ internal sealed class BufferBudget
 
     private void SetLimit(long limit)
     {
-        Volatile.Write(ref _limit, limit);
+        // Interlocked: a plain store could pass WakeWaiters' read of the waiter count, and a read loop registering
+        // meanwhile would find the old limit while this call found nobody to wake.
+        Interlocked.Exchange(ref _limit, limit);
         WakeWaiters();
     }
 

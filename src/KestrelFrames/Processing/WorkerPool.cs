@@ -167,6 +167,10 @@ internal sealed partial class WorkerPool : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _stopping = true;
+
+        // A worker leaves (an interlocked exit) and then reads _stopping; this side stores it and then reads the busy
+        // count: without a fence between, each could miss the other and the drain wait for the shutdown timeout.
+        Interlocked.MemoryBarrier();
         foreach (WorkLane lane in _lanes)
         {
             lane.Complete();

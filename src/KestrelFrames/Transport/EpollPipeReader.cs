@@ -30,6 +30,11 @@ internal sealed partial class EpollPipeReader : PipeReader, IValueTaskSource<Rea
     private readonly long _resumeThreshold;
     private ManualResetValueTaskSourceCore<ReadResult> _read;
     private CancellationTokenRegistration _readCancellation;
+
+    // The pending read's token. A registration is made after the lock, so it can outlive its read (one completed
+    // first, and its Unregister ran on the old one): its callback fails a read only if it is this token that fired,
+    // as a Pipe checks, never a later read of another caller (the frame loop's, after the PROXY header's timeout).
+    private CancellationToken _readToken;
     private Exception? _writerError;
 
     // The oldest unconsumed byte is _headIndex into _head; the loop receives into _tail, or into _writeSegment, a new
@@ -75,6 +80,7 @@ internal sealed partial class EpollPipeReader : PipeReader, IValueTaskSource<Rea
 
             _read.Reset();
             _readPending = true;
+            _readToken = cancellationToken;
         }
 
         ValueTask<ReadResult> waiting = new(this, _read.Version);
@@ -194,7 +200,7 @@ internal sealed partial class EpollPipeReader : PipeReader, IValueTaskSource<Rea
         ReadResult result = default;
         lock (_lock)
         {
-            if (_readPending)
+            if (_readPending && (!canceledByToken || _readToken.IsCancellationRequested))
             {
                 _readPending = false;
                 resume = true;

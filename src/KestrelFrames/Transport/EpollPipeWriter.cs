@@ -32,6 +32,7 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
     private readonly Lock _lock;
     private ManualResetValueTaskSourceCore<FlushResult> _flush;
     private CancellationTokenRegistration _flushCancellation;
+    private CancellationToken _flushToken; // The pending flush's: a late registration fails no other (see the reader's).
     private TaskCompletionSource? _endedSource;
 
     // The oldest unsent byte is _headSent into _head; the writer writes into _tail. _spare saves the segment object
@@ -142,6 +143,7 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
                 return new(new FlushResult(isCanceled: true, isCompleted: false));
             }
 
+            _flushToken = cancellationToken;
             _flushed = _written;
             if (!StartSendingUnsynchronized(out window))
             {
@@ -358,7 +360,7 @@ internal sealed partial class EpollPipeWriter : PipeWriter, IValueTaskSource<Flu
         bool resume = false;
         lock (_lock)
         {
-            if (_flushPending)
+            if (_flushPending && (!canceledByToken || _flushToken.IsCancellationRequested))
             {
                 _flushPending = false;
                 resume = true;

@@ -41,7 +41,10 @@ public sealed class AsyncSignalOrderingTests
                 signal.Set();
                 Volatile.Write(ref set, round);
             }
-        });
+        })
+        {
+            IsBackground = true, // Should an assertion end the test early, its spinning partner must not hold the process.
+        };
         setter.Start();
 
         int lost = 0;

@@ -89,7 +89,10 @@ internal sealed partial class EpollPipeReader
 
     private InputFlush PauseUnsynchronized()
     {
-        _writerPaused = _pauseThreshold > 0 && _published - _consumed >= _pauseThreshold;
+        // Bytes not yet examined, as a Pipe counts them: a reader that examined everything waits for more, and a
+        // frame larger than the threshold (the reader keeps it unconsumed until it is whole) would otherwise stop the
+        // receive that completes it, for good. Holding examined bytes is the reader's to bound (the budget does).
+        _writerPaused = _pauseThreshold > 0 && _published - _examined >= _pauseThreshold;
         return _writerPaused ? InputFlush.Paused : InputFlush.Continue;
     }
 

@@ -8,12 +8,14 @@ namespace KestrelFrames.Tests.Transport;
 
 /// <summary>
 /// The epoll connection's input, on its own over a real loopback socket: a PipeReader with a Pipe's semantics
-/// (examined bytes wait for more, a receive paused at the threshold of unread bytes, CancelPendingRead, completion
-/// both ways) that frees each block once it is consumed.
+/// (examined bytes wait for more, a receive paused at the threshold of bytes not yet examined, CancelPendingRead,
+/// completion both ways) that frees each block once it is consumed.
 /// </summary>
 public sealed class EpollPipeReaderTests
 {
     private const int BlockSize = EpollConnectionPair.BlockSize;
+
+    private static readonly TimeSpan s_hangGuard = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task Bytes_the_client_sends_are_read_in_order_and_no_block_is_held_once_they_are_consumed()
@@ -73,8 +75,8 @@ public sealed class EpollPipeReaderTests
         byte[] expected = TestPayloads.Random(4 * 1024 * 1024, seed: 2);
         Task sending = pair.Client.SendAsync(expected, SocketFlags.None);
 
-        // Read without consuming: the input fills to the threshold, then the socket is no longer read.
-        await pair.ReadAtLeastAsync(Pause);
+        // One read, then nothing examined: the input fills to the threshold, then the socket is no longer read.
+        await input.ReadAsync();
         await Polling.UntilAsync(() => pair.Connection.ReceivePaused, () => "The receive never paused.");
         Assert.True(input.TryRead(out ReadResult unread));
         Assert.InRange(unread.Buffer.Length, Pause, Pause + (256 * 1024) + BlockSize);
@@ -129,6 +131,28 @@ public sealed class EpollPipeReaderTests
         ValueTask<ReadResult> withToken = input.ReadAsync(token.Token);
         await token.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await withToken);
+    }
+
+    [Fact]
+    public async Task A_reader_that_examined_everything_gets_more_bytes_past_the_threshold_without_consuming_any()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // A frame larger than the pause threshold is kept unconsumed until it is whole: as with a Pipe, the threshold
+        // counts bytes not yet examined, or the receive that completes the frame would never come.
+        const int Pause = 64 * 1024;
+        await using var pair = await EpollConnectionPair.StartAsync(inputPause: Pause);
+        byte[] expected = TestPayloads.Random(16 * Pause, seed: 3);
+        Task sending = pair.Client.SendAsync(expected, SocketFlags.None);
+
+        ReadOnlySequence<byte> unconsumed = await pair.ReadAtLeastAsync(expected.Length).WaitAsync(s_hangGuard);
+
+        Assert.Equal(expected, unconsumed.ToArray());
+        pair.Connection.Transport.Input.AdvanceTo(unconsumed.End);
+        await sending;
     }
 
     [Fact]

@@ -5,6 +5,8 @@ namespace KestrelFrames.Primitives;
 /// <summary>
 /// An auto-reset event for exactly one waiter and any number of setters, reusable without allocating:
 /// a <see cref="Set"/> with nobody waiting is remembered and completes the next <see cref="WaitAsync"/> at once.
+/// What a setter wrote before <see cref="Set"/> is visible to the waiter once its wait completes: both sides make a
+/// full fence whatever state they find.
 /// The load generator links this file too (it references no server code at run time).
 /// </summary>
 internal sealed class AsyncSignal : IValueTaskSource

@@ -8,9 +8,9 @@ namespace KestrelFrames.Transport;
 /// <summary>
 /// The epoll connection's input: a <see cref="PipeReader"/> over the blocks the loop receives into, with a Pipe's
 /// semantics for everything above (<c>AdvanceTo(consumed, examined)</c>, <c>CancelPendingRead</c>, completion both
-/// ways, a writer paused at the pause threshold of bytes not yet examined). Ours rather than a <see cref="Pipe"/>: that held
-/// ~500 B per connection, idle or not, this reader and its spare segment ~330 B, and a paused receive resumes by a
-/// post instead of an awaited flush. The loop is the only writer (<see cref="GetWriteMemory"/>,
+/// ways, a writer paused at the pause threshold of bytes not yet examined). Ours rather than a <see cref="Pipe"/>:
+/// that held ~500 B per connection, idle or not, this reader and its spare segment ~330 B, and a paused receive
+/// resumes by a post instead of an awaited flush. The loop is the only writer (<see cref="GetWriteMemory"/>,
 /// <see cref="AdvanceWrite"/>, <see cref="Publish"/>); a block is freed as soon as it is consumed, so an idle
 /// connection holds none.
 /// </summary>

@@ -80,7 +80,7 @@ internal sealed partial class FrameConnection
     private FrameCloseReason CloseReasonFor(FrameStatus? final) => final switch
     {
         _ when Volatile.Read(ref _failed) != 0 => FrameCloseReason.ServerError,
-        FrameStatus.ShuttingDown when Volatile.Read(ref _closeReason) == ApplicationClose => FrameCloseReason.ApplicationRequested,
+        FrameStatus.ShuttingDown when _closeRequested => FrameCloseReason.ApplicationRequested,
         FrameStatus.ShuttingDown => FrameCloseReason.ShuttingDown,
         FrameStatus.IdleTimeout => FrameCloseReason.IdleTimeout,
         FrameStatus.FrameTimeout => FrameCloseReason.FrameTimeout,

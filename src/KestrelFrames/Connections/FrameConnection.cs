@@ -34,9 +34,11 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
     private bool _receivedAnyBytes;
     private bool _rateLimitLogged;
     // Why the server ends the connection, once it does: a timeout's status, or ShuttingDown (a drain or the
-    // maximum age, which replace a timeout that has not been acted on yet), or ApplicationClose (RequestClose,
-    // which replaces nothing and ends with ShuttingDown too). 0 while none.
+    // maximum age, which replace a timeout that has not been acted on yet; or the application's RequestClose,
+    // which replaces nothing). 0 while none.
     private int _closeReason;
+    // The application's RequestClose set the ShuttingDown above; a drain may set it too, and then says nothing here.
+    private volatile bool _closeRequested;
     private volatile bool _outputClosed;
     private volatile bool _ending;
     private int _failed;
@@ -251,20 +253,11 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
         _context.Transport.Input.CancelPendingRead();
     }
 
-    // The application's request, told apart from a drain's for the lifecycle hook in the same field, set by the same
-    // exchange: a separate flag, set after it, could still be unset when the hook is told. Never sent as a status.
-    private const int ApplicationClose = -1;
-
     /// <summary>The status to end with, once the server has decided to end the connection.</summary>
-    private FrameStatus? CloseReason => Volatile.Read(ref _closeReason) switch
-    {
-        0 => null,
-        ApplicationClose => FrameStatus.ShuttingDown,
-        int reason => (FrameStatus)reason,
-    };
+    private FrameStatus? CloseReason => Volatile.Read(ref _closeReason) is int reason and not 0 ? (FrameStatus)reason : null;
 
-    /// <summary>A drain, the maximum age or the application: stop reading new requests at once, even mid-buffer.</summary>
-    private bool CloseRequested => Volatile.Read(ref _closeReason) is (int)FrameStatus.ShuttingDown or ApplicationClose;
+    /// <summary>A drain or the maximum age: stop reading new requests at once, even mid-buffer.</summary>
+    private bool CloseRequested => Volatile.Read(ref _closeReason) == (int)FrameStatus.ShuttingDown;
 
     /// <summary>A drain (Kestrel's close request) or the maximum age: end with ShuttingDown, replacing a timeout not acted on yet.</summary>
     private void ShutDown()
@@ -276,11 +269,12 @@ internal sealed partial class FrameConnection : FrameConnectionInfo, ISlotOwner
     public override void RequestClose()
     {
         // The application's reason must not replace a status the server already ends with; nor count once it ends.
-        if (_ending || Interlocked.CompareExchange(ref _closeReason, ApplicationClose, 0) != 0)
+        if (_ending || Interlocked.CompareExchange(ref _closeReason, (int)FrameStatus.ShuttingDown, 0) != 0)
         {
             return;
         }
 
+        _closeRequested = true;
         LogCloseRequested(_services.Logger, ConnectionId, RemoteEndPoint);
         _context.Transport.Input.CancelPendingRead();
     }
